@@ -1,0 +1,1 @@
+"""AIgateway: one OpenAI-compatible API in front of every model."""

@@ -1,0 +1,147 @@
+"""Validation schema for POST /v1/chat/completions.
+
+Used to check a request and produce a clear 400, not to rebuild it: the client's JSON object is
+forwarded with every field intact (unknown fields included), so provider features pass through.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from aigateway.core.errors import InvalidRequest
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FunctionDef(_Loose):
+    name: str = Field(min_length=1, max_length=128)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class Tool(_Loose):
+    type: str = "function"
+    function: FunctionDef | None = None
+
+
+class ToolCallFunction(_Loose):
+    name: str
+    arguments: str
+
+
+class ToolCall(_Loose):
+    id: str
+    type: str = "function"
+    function: ToolCallFunction
+
+
+class Message(_Loose):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+    @model_validator(mode="after")
+    def _content_present(self) -> Message:
+        if self.content is None and self.role != "assistant":
+            raise ValueError(f"a '{self.role}' message needs content")
+        if self.role == "tool" and not self.tool_call_id:
+            raise ValueError("a 'tool' message needs tool_call_id")
+        if isinstance(self.content, list):
+            for part in self.content:
+                kind = part.get("type")
+                if not isinstance(kind, str):
+                    raise ValueError("every content part needs a string 'type'")
+                if kind == "image_url":
+                    image = part.get("image_url")
+                    url = image.get("url") if isinstance(image, dict) else image
+                    if not isinstance(url, str) or not url:
+                        raise ValueError("an image_url part needs image_url.url")
+                elif kind == "text" and not isinstance(part.get("text"), str):
+                    raise ValueError("a text part needs a string 'text'")
+        return self
+
+
+class ResponseFormat(_Loose):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _schema_present(self) -> ResponseFormat:
+        if self.type == "json_schema" and not (self.json_schema and self.json_schema.get("name")):
+            raise ValueError("response_format json_schema needs json_schema.name and json_schema.schema")
+        return self
+
+
+class StreamOptions(_Loose):
+    include_usage: bool | None = None
+
+
+class ChatRequest(_Loose):
+    model: str = Field(min_length=1, max_length=256)
+    messages: list[Message] = Field(min_length=1)
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    n: int | None = Field(default=None, ge=1, le=128)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    user: str | None = None
+    metadata: dict[str, str] | None = None
+    tools: list[Tool] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    reasoning_effort: str | None = None
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _checks(self) -> ChatRequest:
+        if isinstance(self.stop, list) and len(self.stop) > 4:
+            raise ValueError("stop accepts at most 4 sequences")
+        if isinstance(self.tool_choice, str) and self.tool_choice not in ("auto", "none", "required"):
+            raise ValueError("tool_choice must be 'auto', 'none', 'required' or a named function")
+        if self.tool_choice not in (None, "none", "auto") and not self.tools:
+            raise ValueError("tool_choice was given without tools")
+        return self
+
+
+def validate_chat(body: object) -> ChatRequest:
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    try:
+        return ChatRequest.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidRequest(_describe(exc), param=_param(exc)) from None
+
+
+def _param(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    if not errors:
+        return None
+    loc = [str(p) for p in errors[0]["loc"] if not str(p).startswith("function-after")]
+    return ".".join(loc) or None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "missing":
+            parts.append(f"Missing required field '{loc}'.")
+        else:
+            parts.append(f"Invalid '{loc}': {msg}." if loc else f"{msg}.")
+    return " ".join(parts)

@@ -1,0 +1,55 @@
+"""A streaming response that notices the client hanging up at once, not at the next write.
+
+Starlette's StreamingResponse (under ASGI spec 2.4 servers) learns of a disconnect only when a
+write fails, so a slow upstream would keep generating, and billing, for nobody. This response
+watches ``http.disconnect`` beside the pump and cancels the stream the moment it arrives; the
+stream's own ``finally`` then closes the upstream connection and settles the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from starlette.types import Receive, Scope, Send
+
+
+class EventStreamResponse:
+    media_type = b"text/event-stream; charset=utf-8"
+
+    def __init__(self, chunks: AsyncIterator[bytes], headers: dict[str, str], status: int = 200) -> None:
+        self.chunks = chunks
+        self.status = status
+        self.raw_headers = [(b"content-type", self.media_type), (b"cache-control", b"no-cache")]
+        self.raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.raw_headers})
+        pump = asyncio.ensure_future(self._pump(send))
+        watch = asyncio.ensure_future(self._watch(receive))
+        try:
+            await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, watch):
+                if not task.done():
+                    task.cancel()
+            for task in (pump, watch):
+                with contextlib.suppress(asyncio.CancelledError, OSError):
+                    await task
+
+    async def _pump(self, send: Send) -> None:
+        try:
+            async for chunk in self.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            if isinstance(self.chunks, AsyncGenerator):
+                await self.chunks.aclose()
+
+    @staticmethod
+    async def _watch(receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return

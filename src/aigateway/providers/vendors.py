@@ -1,0 +1,123 @@
+"""Vendor profiles: where an upstream lives, how it authenticates, which wire format it speaks.
+
+A vendor that speaks the OpenAI wire format is a profile of a few lines, not a module. Base URLs are
+overridable per vendor with ``AIGATEWAY_<VENDOR>_BASE_URL`` (that is how tests point the gateway at
+simulators) or in the config file's ``[providers.NAME]`` table, which can also add new vendors
+(Ollama, vLLM, a private endpoint).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from aigateway.settings import ProviderConfig
+
+
+@dataclass(frozen=True, slots=True)
+class VendorProfile:
+    name: str
+    base_url: str
+    key_envs: tuple[str, ...]
+    wire: str = "openai"
+    auth: str = "bearer"  # "bearer", "x-api-key", "x-goog-api-key" or "none"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    api_key: str | None = field(default=None, repr=False)
+    key_required: bool = True
+    sends_reasoning_content: bool = False
+    timeout_s: float | None = None
+
+    def credential(self) -> str | None:
+        if self.api_key:
+            return self.api_key
+        for env in self.key_envs:
+            value = os.environ.get(env)
+            if value:
+                return value
+        return None
+
+    @property
+    def key_hint(self) -> str:
+        return self.key_envs[0] if self.key_envs else f"providers.{self.name}.api_key"
+
+
+def _p(name: str, base_url: str, *envs: str, **kw: object) -> VendorProfile:
+    return VendorProfile(name=name, base_url=base_url, key_envs=envs, **kw)  # type: ignore[arg-type]
+
+
+BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
+    _p("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
+    _p("anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", wire="anthropic", auth="x-api-key"),
+    _p(
+        "google",
+        "https://generativelanguage.googleapis.com/v1beta",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        wire="gemini",
+        auth="x-goog-api-key",
+    ),
+    _p("xai", "https://api.x.ai/v1", "XAI_API_KEY", sends_reasoning_content=True),
+    _p("moonshot", "https://api.moonshot.ai/v1", "MOONSHOT_API_KEY", sends_reasoning_content=True),
+    _p("minimax", "https://api.minimax.io/v1", "MINIMAX_API_KEY"),
+    _p("deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", sends_reasoning_content=True),
+    _p("mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+    _p("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    _p("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHERAI_API_KEY"),
+    _p("fireworks", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
+    _p("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", sends_reasoning_content=True),
+    _p("cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
+    _p("deepinfra", "https://api.deepinfra.com/v1/openai", "DEEPINFRA_API_KEY"),
+    _p("perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
+    _p("cohere", "https://api.cohere.ai/compatibility/v1", "COHERE_API_KEY", "CO_API_KEY"),
+    _p("zai", "https://api.z.ai/api/paas/v4", "ZAI_API_KEY"),
+    _p("dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+    _p("sambanova", "https://api.sambanova.ai/v1", "SAMBANOVA_API_KEY"),
+    _p("nvidia_nim", "https://integrate.api.nvidia.com/v1", "NVIDIA_NIM_API_KEY", "NVIDIA_API_KEY"),
+    _p("ai21", "https://api.ai21.com/studio/v1", "AI21_API_KEY"),
+    _p("voyage", "https://api.voyageai.com/v1", "VOYAGE_API_KEY", wire="voyage"),
+    _p("jina", "https://api.jina.ai/v1", "JINA_API_KEY", wire="jina"),
+    _p("deepgram", "https://api.deepgram.com/v1", "DEEPGRAM_API_KEY", wire="deepgram", auth="token"),
+    _p("elevenlabs", "https://api.elevenlabs.io/v1", "ELEVENLABS_API_KEY", wire="elevenlabs"),
+    _p(
+        "bedrock",
+        "https://bedrock-runtime.us-east-1.amazonaws.com",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        wire="bedrock",
+    ),
+    _p("azure", "https://example.openai.azure.com/openai/v1", "AZURE_OPENAI_API_KEY", auth="api-key"),
+    _p("ollama", "http://127.0.0.1:11434/v1", "OLLAMA_API_KEY", key_required=False),
+)
+
+
+def build_vendors(
+    configured: Mapping[str, ProviderConfig], environ: Mapping[str, str] | None = None
+) -> dict[str, VendorProfile]:
+    """Built-in profiles, with environment and config-file overrides applied, plus new vendors."""
+    env = os.environ if environ is None else environ
+    vendors = {v.name: v for v in BUILTIN_VENDORS}
+    for name, cfg in configured.items():
+        base = vendors.get(name)
+        if base is None:
+            if not cfg.base_url:
+                raise ValueError(f"provider {name!r} in config needs a base_url")
+            base = VendorProfile(
+                name=name,
+                base_url=cfg.base_url,
+                key_envs=(cfg.api_key_env,) if cfg.api_key_env else (),
+                key_required=bool(cfg.api_key or cfg.api_key_env),
+            )
+        vendors[name] = replace(
+            base,
+            base_url=cfg.base_url or base.base_url,
+            key_envs=(cfg.api_key_env,) if cfg.api_key_env else base.key_envs,
+            api_key=cfg.api_key or base.api_key,
+            wire=cfg.wire or base.wire,
+            headers={**base.headers, **cfg.headers},
+            timeout_s=cfg.timeout_s or base.timeout_s,
+        )
+    for name, profile in list(vendors.items()):
+        override = env.get(f"AIGATEWAY_{name.upper()}_BASE_URL")
+        if override:
+            vendors[name] = replace(profile, base_url=override)
+    return vendors

@@ -1,0 +1,73 @@
+"""Bearer-key authentication with a short-lived in-process cache (no DB round trip per request).
+
+Revocations reach every worker within ``ttl_s`` seconds. Unknown keys are cached negatively for
+the same time, so a flood of bad keys cannot hammer storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from aigateway.core.errors import AuthenticationError
+from aigateway.core.keys import hash_key, looks_like_key
+from aigateway.storage.accounts import AccountStore
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: str
+    account_id: str
+    mode: str  # "live" or "test"
+    is_admin: bool
+
+    @property
+    def is_test(self) -> bool:
+        return self.mode == "test"
+
+
+_MISSING = "Missing API key: send 'Authorization: Bearer sk-aig-...'."
+_INVALID = "Invalid API key."
+_REVOKED = "This API key has been revoked."
+
+
+class KeyCache:
+    def __init__(self, store: AccountStore, ttl_s: float, max_entries: int = 100_000) -> None:
+        self._store = store
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._cache: dict[str, tuple[Principal | None, str, float]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise AuthenticationError(_MISSING)
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError(_MISSING)
+        if not looks_like_key(token):
+            raise AuthenticationError(_INVALID)
+        digest = hash_key(token)
+        hit = self._cache.get(digest)
+        now = time.monotonic()
+        if hit is None or hit[2] < now:
+            hit = await self._lookup(digest, now)
+        principal, reason, _ = hit
+        if principal is None:
+            raise AuthenticationError(reason)
+        return principal
+
+    async def _lookup(self, digest: str, now: float) -> tuple[Principal | None, str, float]:
+        record = await asyncio.to_thread(self._store.find_key, digest)
+        if record is None:
+            entry: tuple[Principal | None, str, float] = (None, _INVALID, now + self._ttl)
+        elif record.revoked_at is not None:
+            entry = (None, _REVOKED, now + self._ttl)
+        else:
+            principal = Principal(record.id, record.account_id, record.mode, record.is_admin)
+            entry = (principal, "", now + self._ttl)
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[digest] = entry
+        return entry

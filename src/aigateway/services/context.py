@@ -1,0 +1,29 @@
+"""Everything a request needs, built once per process from settings (no module-level state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from sqlalchemy import Engine
+
+from aigateway.core.catalog import Catalog
+from aigateway.providers.vendors import VendorProfile
+from aigateway.services.auth import KeyCache
+from aigateway.services.ledger_writer import LedgerWriter
+from aigateway.services.wallet import WalletBook
+from aigateway.settings import Settings
+from aigateway.storage.accounts import AccountStore
+
+
+@dataclass(slots=True)
+class GatewayContext:
+    settings: Settings
+    catalog: Catalog
+    vendors: dict[str, VendorProfile]
+    engine: Engine
+    store: AccountStore
+    keys: KeyCache
+    wallets: WalletBook
+    ledger: LedgerWriter
+    session: aiohttp.ClientSession

@@ -1,0 +1,87 @@
+"""Settings: AIGATEWAY_* environment variables, then an optional TOML config file.
+
+Precedence: environment > config file > defaults. The config file (``AIGATEWAY_CONFIG``, else
+``./aigateway.toml`` when present) may also declare extra upstream providers (``[providers.NAME]``)
+and extra models (``[[models]]``); see docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ProviderConfig(BaseModel):
+    """An operator's upstream: a new OpenAI-compatible endpoint, or overrides for a built-in one."""
+
+    base_url: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
+    api_key_env: str | None = None
+    wire: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIGATEWAY_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    server: str = "uvicorn"  # "uvicorn" or "granian"
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # default: sqlite file under data_dir
+    admin_key: str | None = Field(default=None, repr=False)
+    config: Path | None = None
+    catalog_path: Path | None = None  # replaces the bundled catalog (operators' own models: [[models]])
+    log_level: str = "info"
+    access_log: bool = False
+
+    max_body_bytes: int = 32 * 1024 * 1024
+    upstream_connect_timeout_s: float = 10.0
+    upstream_timeout_s: float = 600.0
+    upstream_pool_size: int = 512
+
+    key_cache_ttl_s: float = 5.0
+    balance_refresh_s: float = 2.0
+    ledger_flush_interval_s: float = 0.05
+    ledger_batch_size: int = 2000
+    default_reserve_output_tokens: int = 4096
+
+    # Filled from the config file, not the environment.
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    models: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aigateway.db').as_posix()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, the config file and explicit overrides (CLI flags)."""
+    env_config = os.environ.get("AIGATEWAY_CONFIG")
+    path = Path(overrides.get("config") or env_config or "aigateway.toml")
+    file_values: dict[str, Any] = {}
+    if path.is_file():
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+        gateway = doc.get("gateway", {})
+        file_values.update({k: v for k, v in gateway.items()})
+        file_values["providers"] = doc.get("providers", {})
+        file_values["models"] = doc.get("models", [])
+        file_values["config"] = path
+    elif overrides.get("config") or env_config:
+        raise FileNotFoundError(f"config file not found: {path}")
+    # Environment wins over the file: drop file values that the environment sets.
+    for key in list(file_values):
+        if f"AIGATEWAY_{key.upper()}" in os.environ:
+            file_values.pop(key)
+    file_values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**file_values)

@@ -1,0 +1,84 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations under ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    # Wallet balance in nano-dollars (1e-9 USD). Never a float.
+    Column("balance_nanousd", BigInteger, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(40), nullable=False),
+    Column("mode", String(8), nullable=False),  # "live" or "test"
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+wallet_credits = Table(
+    "wallet_credits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("amount_nanousd", BigInteger, nullable=False),
+    Column("note", String(400), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("account_id", String(40), nullable=False),
+    Column("key_id", String(40), nullable=False),
+    Column("tag", String(200), nullable=True),
+    Column("endpoint", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("upstream_model", String(200), nullable=False),
+    Column("mode", String(8), nullable=False),  # "live" or "test": test traffic is never charged
+    Column("status", String(32), nullable=False),  # ok | error | client_cancelled | stream_error
+    Column("http_status", Integer, nullable=False),
+    Column("error_type", String(64), nullable=True),
+    Column("stream", Boolean, nullable=False, default=False),
+    Column("input_units", BigInteger, nullable=False, default=0),
+    Column("cached_input_units", BigInteger, nullable=False, default=0),
+    Column("cache_write_units", BigInteger, nullable=False, default=0),
+    Column("output_units", BigInteger, nullable=False, default=0),
+    Column("reasoning_units", BigInteger, nullable=False, default=0),
+    Column("usage_estimated", Boolean, nullable=False, default=False),
+    Column("cost_nanousd", BigInteger, nullable=False, default=0),
+    Column("latency_ms", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("detail", Text, nullable=True),
+    Index("ix_ledger_account_created", "account_id", "created_at"),
+    Index("ix_ledger_tag", "tag"),
+)
