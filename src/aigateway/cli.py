@@ -23,6 +23,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API k
 balance_app = typer.Typer(no_args_is_help=True, help="Wallet balances.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(balance_app, name="balance")
+accounts_app = typer.Typer(no_args_is_help=True, help="Accounts (each has its own wallet and keys).")
+app.add_typer(accounts_app, name="accounts")
 console = Console()
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (AIGATEWAY_CONFIG).")]
@@ -170,6 +172,32 @@ def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
         console.print(f"no active key {key_id}")
         raise typer.Exit(1)
     console.print(f"revoked {key_id}")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="A label for the account.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Create an account with an empty wallet; prints its id."""
+    store = _store(load_settings(config=config))
+    print(store.create_account(name))
+
+
+@accounts_app.command("list")
+def accounts_list(config: ConfigOpt = None) -> None:
+    """List accounts and their stored balances."""
+    store = _store(load_settings(config=config))
+    table = Table("id", "name", "admin", "balance USD", "created")
+    for a in store.list_accounts():
+        table.add_row(
+            a.id,
+            a.name,
+            "yes" if a.is_admin else "",
+            nano_to_usd_str(a.balance_nanousd),
+            a.created_at.isoformat(timespec="seconds"),
+        )
+    console.print(table)
 
 
 @balance_app.command("add")
