@@ -261,8 +261,14 @@ class Gateway:
         account_id = self.cli("accounts", "create", "--name", name).strip().splitlines()[-1]
         if usd is not None:
             self.cli("balance", "add", "--account", account_id, "--usd", usd)
-        key = self.cli("keys", "create", "--account", account_id, "--name", name).strip().splitlines()[-1]
+        _key_id, key = self.new_key(account_id, name)
         return account_id, key
+
+    def new_key(self, account_id: str, name: str = "key", *, test: bool = False) -> tuple[str, str]:
+        """(key id, plain key) of a new key: ``keys create`` prints the id first and the key last."""
+        args = ["keys", "create", "--account", account_id, "--name", name] + (["--test"] if test else [])
+        lines = self.cli(*args).strip().splitlines()
+        return lines[0].split()[0], lines[-1]
 
 
 def start_gateway(

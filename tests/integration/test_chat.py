@@ -238,7 +238,10 @@ def test_json_modes(gateway: Gateway) -> None:
 
 
 def test_vision_input(gateway: Gateway) -> None:
-    png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    png = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQ"
+        "GAhKmMIQAAAABJRU5ErkJggg=="
+    )
     content = [
         {"type": "text", "text": "What is in this image?"},
         {"type": "image_url", "image_url": {"url": png, "detail": "low"}},
