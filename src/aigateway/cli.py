@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +26,14 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(balance_app, name="balance")
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts (each has its own wallet and keys).")
 app.add_typer(accounts_app, name="accounts")
-console = Console()
+
+
+def _make_console() -> Console:
+    # Piped output (scripts, CI) gets wide lines rather than truncated table cells.
+    return Console(width=None if sys.stdout.isatty() else 250)
+
+
+console = _make_console()
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (AIGATEWAY_CONFIG).")]
 

@@ -344,3 +344,16 @@ def gateway(
     finally:
         stop_gateway(gw)
         shutil.rmtree(workdir / "data", ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of each kind, for storage contract tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    name, url = _postgres_database()
+    try:
+        yield url
+    finally:
+        _drop_postgres(name)

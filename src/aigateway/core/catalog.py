@@ -87,14 +87,26 @@ class Catalog:
     aliases: dict[str, str] = field(default_factory=dict)
     snapshot_date: str = ""
     source: str = ""
+    _folded_names: dict[str, str] | None = field(default=None, repr=False)
 
     def get(self, model_id: str) -> ModelEntry | None:
+        """By id or alias; exact first, then ignoring case (``MiniMax-M2.7`` = ``minimax-m2.7``)."""
         entry = self.models.get(model_id)
         if entry is None:
-            target = self.aliases.get(model_id)
+            target = self.aliases.get(model_id) or self._folded().get(model_id.lower())
             if target is not None:
                 entry = self.models.get(target)
         return entry
+
+    def _folded(self) -> dict[str, str]:
+        if self._folded_names is None or len(self._folded_names) < len(self.models):
+            folded: dict[str, str] = {}
+            for alias, target in self.aliases.items():
+                folded.setdefault(alias.lower(), target)
+            for model_id in self.models:
+                folded[model_id.lower()] = model_id
+            self._folded_names = folded
+        return self._folded_names
 
     def list(self, *, modality: str | None = None, provider: str | None = None) -> list[ModelEntry]:
         out: Iterable[ModelEntry] = self.models.values()
@@ -124,6 +136,7 @@ class Catalog:
         if entry.id in self.models and not replace:
             raise CatalogError(f"duplicate model id {entry.id!r}")
         self.models[entry.id] = entry
+        self._folded_names = None
         for alias in entry.aliases:
             owner = self.aliases.get(alias)
             if alias in self.models or (owner is not None and owner != entry.id):
