@@ -38,6 +38,10 @@ class VendorProfile:
         return None
 
     @property
+    def base_url_hint(self) -> str:
+        return f"AIGATEWAY_{self.name.upper()}_BASE_URL"
+
+    @property
     def key_hint(self) -> str:
         return self.key_envs[0] if self.key_envs else f"providers.{self.name}.api_key"
 
@@ -85,7 +89,8 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
         "AWS_BEARER_TOKEN_BEDROCK",
         wire="bedrock",
     ),
-    _p("azure", "https://example.openai.azure.com/openai/v1", "AZURE_OPENAI_API_KEY", auth="api-key"),
+    # Azure endpoints are per resource: no default, AIGATEWAY_AZURE_BASE_URL (or config) must say where.
+    _p("azure", "", "AZURE_OPENAI_API_KEY", "AZURE_API_KEY", auth="api-key"),
     _p("ollama", "http://127.0.0.1:11434/v1", "OLLAMA_API_KEY", key_required=False),
 )
 

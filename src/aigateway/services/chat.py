@@ -160,14 +160,17 @@ class ChatService:
                 unsupported.append(f"{vendor.name} ({vendor.wire} wire)")
                 continue
             credential = vendor.credential()
-            if credential is None and vendor.key_required:
+            if (credential is None and vendor.key_required) or not vendor.base_url:
                 first_missing = first_missing or vendor
                 continue
             return Route(deployment, vendor, wire, credential)
         if first_missing is not None:
+            needs = [first_missing.key_hint] if first_missing.credential() is None else []
+            if not first_missing.base_url:
+                needs.append(first_missing.base_url_hint)
             raise ProviderError(
                 f"Provider '{first_missing.name}' for '{entry.id}' is not configured: "
-                f"set {first_missing.key_hint} in the gateway's environment."
+                f"set {' and '.join(needs)} in the gateway's environment."
             )
         raise ProviderError(
             f"No configured provider can serve '{entry.id}'"
