@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 
 from aigateway.api import account, models
 from aigateway.api.chat import make_chat_endpoint
@@ -82,8 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # the committed document (data/openapi.json) is served instead
     )
+    openapi_doc = resources.files("aigateway.data").joinpath("openapi.json").read_bytes()
+
+    async def openapi(request: Request) -> Response:
+        return Response(openapi_doc, media_type="application/json")
+
+    app.router.add_route("/openapi.json", openapi, methods=["GET"], include_in_schema=False)
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(account.router)

@@ -17,6 +17,7 @@ from aigateway.core.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ProviderError,
 )
 
 log = logging.getLogger("aigateway.api")
@@ -64,17 +65,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(mapped, _request_id(request))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # A bug, not bad input: logged with its traceback here, never sent to the client.
         rid = _request_id(request)
         log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, rid)
-        body = {
-            "error": {
-                "message": f"The gateway failed to handle this request (request id {rid}).",
-                "type": "internal_error",
-                "code": 500,
-                "param": None,
-            }
-        }
-        return Response(orjson.dumps(body), status_code=500, media_type="application/json")
+        failure = ProviderError(f"The gateway failed to complete this request (request id {rid}).")
+        return error_response(failure, rid)
 
     app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -44,7 +44,13 @@ async def get_model(
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ModelNotFound(f"The model '{model_id}' does not exist.{hint}", param="model")
     record = entry.to_public(CREATED)
+    # Each deployment is billed at its own price when it has one, else at the model's.
     record["deployments"] = [
-        {"provider": d.provider, "upstream_model": d.upstream_model} for d in entry.deployments
+        {
+            "provider": d.provider,
+            "upstream_model": d.upstream_model,
+            "pricing": {"currency": "USD", **(d.pricing or entry.pricing).as_strings()},
+        }
+        for d in entry.deployments
     ]
     return record

@@ -14,7 +14,9 @@ from aigateway.core.errors import InvalidRequest
 
 
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # strict: the client's JSON is forwarded as sent, so "false" must not pass as a boolean here
+    # and then mean true upstream. Integers are still accepted where numbers are expected.
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class FunctionDef(_Loose):
@@ -75,7 +77,7 @@ class ResponseFormat(_Loose):
     @model_validator(mode="after")
     def _schema_present(self) -> ResponseFormat:
         if self.type == "json_schema" and not (self.json_schema and self.json_schema.get("name")):
-            raise ValueError("response_format json_schema needs json_schema.name and json_schema.schema")
+            raise ValueError("response_format json_schema needs json_schema.name")
         return self
 
 
@@ -107,24 +109,27 @@ class ChatRequest(_Loose):
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
 
-    @model_validator(mode="after")
-    def _checks(self) -> ChatRequest:
-        if isinstance(self.stop, list) and len(self.stop) > 4:
-            raise ValueError("stop accepts at most 4 sequences")
-        if isinstance(self.tool_choice, str) and self.tool_choice not in ("auto", "none", "required"):
-            raise ValueError("tool_choice must be 'auto', 'none', 'required' or a named function")
-        if self.tool_choice not in (None, "none", "auto") and not self.tools:
-            raise ValueError("tool_choice was given without tools")
-        return self
+
+def _cross_field_checks(req: ChatRequest) -> None:
+    if isinstance(req.stop, list) and len(req.stop) > 4:
+        raise InvalidRequest("Invalid 'stop': at most 4 sequences.", param="stop")
+    if isinstance(req.tool_choice, str) and req.tool_choice not in ("auto", "none", "required"):
+        raise InvalidRequest(
+            "Invalid 'tool_choice': 'auto', 'none', 'required' or a named function.", param="tool_choice"
+        )
+    if req.tool_choice not in (None, "none", "auto") and not req.tools:
+        raise InvalidRequest("Invalid 'tool_choice': it was given without tools.", param="tool_choice")
 
 
 def validate_chat(body: object) -> ChatRequest:
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     try:
-        return ChatRequest.model_validate(body)
+        req = ChatRequest.model_validate(body)
     except ValidationError as exc:
         raise InvalidRequest(_describe(exc), param=_param(exc)) from None
+    _cross_field_checks(req)
+    return req
 
 
 def _param(exc: ValidationError) -> str | None:

@@ -135,12 +135,13 @@ class Catalog:
     def add(self, entry: ModelEntry, *, replace: bool = False) -> None:
         if entry.id in self.models and not replace:
             raise CatalogError(f"duplicate model id {entry.id!r}")
+        for alias in entry.aliases:
+            owner = self.aliases.get(alias)
+            if alias in self.models or alias == entry.id or (owner is not None and owner != entry.id):
+                raise CatalogError(f"alias {alias!r} of {entry.id!r} is already taken")
         self.models[entry.id] = entry
         self._folded_names = None
         for alias in entry.aliases:
-            owner = self.aliases.get(alias)
-            if alias in self.models or (owner is not None and owner != entry.id):
-                raise CatalogError(f"alias {alias!r} of {entry.id!r} is already taken")
             self.aliases[alias] = entry.id
 
 
@@ -166,7 +167,10 @@ def parse_entry(raw: Mapping[str, Any], *, source: str = "catalog") -> ModelEntr
         provider, upstream = dep.get("provider"), dep.get("upstream_model")
         if not isinstance(provider, str) or not isinstance(upstream, str) or not provider or not upstream:
             raise CatalogError(f"{model_id}: deployment needs provider and upstream_model")
-        dep_pricing = Pricing.from_mapping(dict(dep["pricing"])) if dep.get("pricing") else None
+        try:
+            dep_pricing = Pricing.from_mapping(dict(dep["pricing"])) if dep.get("pricing") else None
+        except (ValueError, ArithmeticError) as exc:
+            raise CatalogError(f"{model_id}: bad pricing for deployment {provider}: {exc}") from exc
         deployments.append(Deployment(provider, upstream, dep_pricing))
     if not deployments:
         raise CatalogError(f"{model_id}: no deployments")

@@ -14,14 +14,20 @@ _NANO = Decimal(NANO_PER_USD)
 _CENT = Decimal(NANO_PER_CENT)
 
 
+def _decimal(value: Decimal | str | int) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("money is never a float: pass a Decimal, a decimal string or an int")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def usd_to_nano(usd: Decimal | str | int) -> int:
     """Convert dollars to integer nano-dollars, rounding half up."""
-    value = usd if isinstance(usd, Decimal) else Decimal(str(usd))
+    value = _decimal(usd)
     return int((value * _NANO).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def cents_to_nano(cents: Decimal | str | int) -> int:
-    value = cents if isinstance(cents, Decimal) else Decimal(str(cents))
+    value = _decimal(cents)
     return int((value * _CENT).to_integral_value(rounding=ROUND_HALF_UP))
 
 

@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterable
 
 _PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),  # OpenAI-style and our own sk-aig-...
+    re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}"),  # OpenAI-style, Anthropic, our own sk-aig-...
     re.compile(r"AIza[0-9A-Za-z_\-]{20,}"),  # Google API keys
     re.compile(r"(?i)bearer\s+[A-Za-z0-9_\-\.=]{8,}"),
-    re.compile(r"(?i)((?:api[_-]?key|token|secret|password|sig)=)[^&\s\"']+"),
-    re.compile(r"\b(?:gsk|xai|pa|jina|fw|nvapi|csk|tgp)_[A-Za-z0-9_\-]{12,}"),
+    re.compile(
+        r"(?i)(?<![A-Za-z0-9])((?:api[_-]?key|key|access[_-]?token|token|secret|password|sig)=)[^&\s\"']+"
+    ),
+    re.compile(r"(?<![A-Za-z0-9])(?:gsk|xai|pa|jina|fw|nvapi|csk|tgp)[_\-][A-Za-z0-9_\-]{12,}"),
 )
 
 

@@ -12,29 +12,46 @@ import orjson
 async def iter_sse_data(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
     """Yield the ``data`` payload of each event as soon as its line arrives.
 
-    Multi-line data fields are joined with newlines, per the SSE spec; comments and other fields
-    (event, id, retry) are skipped — the wire adapters only need the data.
+    Lines are split here rather than with the reader's ``readline``, which refuses lines longer
+    than its buffer (a base64 image in one event is a long line). Multi-line data fields are joined
+    with newlines, per the SSE spec; comments and other fields (event, id, retry) are skipped, and
+    an event with empty data is not an event.
     """
     pending: list[bytes] = []
-    async for raw_line in content:
-        line = raw_line.rstrip(b"\r\n")
-        if not line:
-            if pending:
-                yield b"\n".join(pending)
-                pending = []
-            continue
-        if line.startswith(b"data:"):
-            value = line[5:]
-            if value.startswith(b" "):
-                value = value[1:]
-            # OpenAI-style streams put each event on one line: yield it now, without waiting
-            # for the blank line, so chunks reach the client as early as possible.
-            if not pending and ((value.startswith(b"{") and value.endswith(b"}")) or value == b"[DONE]"):
-                yield value
+    buffer = b""
+    async for piece in content.iter_any():
+        buffer = buffer + piece if buffer else piece
+        start = 0
+        while True:
+            end = buffer.find(b"\n", start)
+            if end < 0:
+                break
+            line = buffer[start:end]
+            start = end + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if pending:
+                    data = b"\n".join(pending)
+                    pending = []
+                    if data:
+                        yield data
                 continue
-            pending.append(value)
+            if line.startswith(b"data:"):
+                value = line[6:] if line.startswith(b"data: ") else line[5:]
+                # OpenAI-style streams put each event on one line: yield it now, without waiting
+                # for the blank line, so chunks reach the client as early as possible.
+                if not pending and ((value.startswith(b"{") and value.endswith(b"}")) or value == b"[DONE]"):
+                    yield value
+                    continue
+                pending.append(value)
+        buffer = buffer[start:]
+    if buffer.startswith(b"data:"):
+        pending.append(buffer[6:] if buffer.startswith(b"data: ") else buffer[5:])
     if pending:
-        yield b"\n".join(pending)
+        data = b"\n".join(pending)
+        if data:
+            yield data
 
 
 def encode_event(chunk: dict[str, Any] | bytes) -> bytes:

@@ -7,7 +7,6 @@ exactly one ledger entry is recorded for the call, however it ends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -244,9 +243,15 @@ class ChatService:
                     usage = out.usage
                     cost = self.price(call, usage)
                     self._stamp_cost(out.chunks, cost)
+                if out.error is not None:
+                    # The provider's own error event: relayed (scrubbed), then the stream ends.
+                    error = out.error
+                    error.message = scrub(error.message, [credential] if credential else [])
+                    status, http_status = "stream_error", error.status
+                    for chunk in out.chunks:
+                        yield encode_event(_scrub_error_chunk(chunk, credential))
+                    return
                 for chunk in out.chunks:
-                    if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
-                        chunk = _scrub_error_chunk(chunk, credential)
                     yield encode_event(chunk)
                 if out.done:
                     break
@@ -261,6 +266,11 @@ class ChatService:
             yield encode_event(exc.body())
         except (aiohttp.ClientError, TimeoutError) as exc:
             err = ProviderError(f"The provider's stream broke off ({type(exc).__name__}).", retryable=True)
+            status, http_status, error = "stream_error", err.status, err
+            yield encode_event(err.body())
+        except Exception as exc:  # a bug or an unreadable stream: end cleanly, never a traceback
+            log.exception("stream relay failed (request %s)", call.request_id)
+            err = ProviderError(f"The gateway could not relay the provider's stream ({type(exc).__name__}).")
             status, http_status, error = "stream_error", err.status, err
             yield encode_event(err.body())
         finally:
@@ -396,10 +406,13 @@ def _ms_since(start: float) -> int:
     return int((time.perf_counter() - start) * 1000)
 
 
-def _scrub_error_chunk(chunk: dict[str, Any], credential: str | None) -> dict[str, Any]:
+def _scrub_error_chunk(chunk: dict[str, Any] | bytes, credential: str | None) -> dict[str, Any] | bytes:
+    secrets = [credential] if credential else []
+    if isinstance(chunk, bytes):
+        return scrub(chunk.decode("utf-8", "replace"), secrets).encode()
     err = chunk.get("error")
     if isinstance(err, dict) and isinstance(err.get("message"), str):
-        err["message"] = scrub(err["message"], [credential] if credential else [])
-    with contextlib.suppress(Exception):
-        log.info("provider sent an error mid-stream: %s", err)
+        err["message"] = scrub(err["message"], secrets)
+    elif isinstance(err, str):
+        chunk["error"] = scrub(err, secrets)
     return chunk

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from aigateway.core.errors import ProviderError
 from aigateway.core.pricing import Usage
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import StreamOutput, TranslatedResponse, UpstreamRequest
@@ -83,7 +84,10 @@ class OpenAIStreamTranslator:
         if not isinstance(chunk, dict):
             return StreamOutput(chunks=[data])
         if "error" in chunk and "choices" not in chunk:
-            return StreamOutput(chunks=[chunk], done=True)
+            err = chunk["error"]
+            message = err.get("message") if isinstance(err, dict) else err
+            failure = ProviderError(f"The provider reported an error mid-stream: {message}")
+            return StreamOutput(chunks=[chunk], done=True, error=failure)
         usage = usage_from(chunk.get("usage"))
         groq = chunk.get("x_groq")
         if usage is None and isinstance(groq, dict):
