@@ -97,6 +97,7 @@ class ChatService:
             call.provider = route.deployment.provider if route.vendor else SIMULATED
             call.upstream_model = route.deployment.upstream_model if route.vendor else entry.id
             call.pricing = route.deployment.pricing or entry.pricing
+            await self.ctx.ledger.wait_for_room()
             if not call.principal.is_test:
                 estimate = self.estimate(entry, call.pricing, body, parsed)
                 call.reserved = await self.ctx.wallets.reserve(call.principal.account_id, estimate)
