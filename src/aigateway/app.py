@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from aigateway.api import account, models
-from aigateway.api.chat import make_chat_endpoint
+from aigateway.api.chat import ChatEndpoint, make_chat_endpoint
 from aigateway.api.errors import install_error_handlers
 from aigateway.core.catalog import load_catalog
 from aigateway.providers.transport import create_session
@@ -101,11 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _lazy_chat(holder: dict[str, ChatService]):  # type: ignore[no-untyped-def]
+def _lazy_chat(holder: dict[str, ChatService]) -> ChatEndpoint:
     """The chat endpoint is built once the lifespan has made the service (first request)."""
-    endpoint = None
+    endpoint: ChatEndpoint | None = None
 
-    async def chat(request):  # type: ignore[no-untyped-def]
+    async def chat(request: Request) -> Response:
         nonlocal endpoint
         if endpoint is None:
             endpoint = make_chat_endpoint(holder["chat"])

@@ -8,6 +8,7 @@ and checked with the pydantic schema in api/schemas.py.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 import orjson
 from starlette.requests import Request
@@ -41,11 +42,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def make_chat_endpoint(service: ChatService):  # type: ignore[no-untyped-def]
+ChatEndpoint = Callable[[Request], Awaitable[Response]]
+
+
+def make_chat_endpoint(service: ChatService) -> ChatEndpoint:
     ctx = service.ctx
     limit = ctx.settings.max_body_bytes
 
-    async def chat_completions(request: Request) -> Response | EventStreamResponse:
+    async def chat_completions(request: Request) -> Response:
         request_id = request_id_of(request)
         request.state.request_id = request_id
         try:

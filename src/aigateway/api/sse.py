@@ -12,16 +12,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 
-class EventStreamResponse:
-    media_type = b"text/event-stream; charset=utf-8"
+class EventStreamResponse(Response):
+    """A Starlette Response in type only: it writes its own start, body and end."""
+
+    sse_media_type = b"text/event-stream; charset=utf-8"
 
     def __init__(self, chunks: AsyncIterator[bytes], headers: dict[str, str], status: int = 200) -> None:
         self.chunks = chunks
         self.status = status
-        self.raw_headers = [(b"content-type", self.media_type), (b"cache-control", b"no-cache")]
+        self.status_code = status
+        self.background = None
+        self.raw_headers = [(b"content-type", self.sse_media_type), (b"cache-control", b"no-cache")]
         self.raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

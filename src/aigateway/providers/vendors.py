@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from aigateway.settings import ProviderConfig
 
@@ -46,8 +47,8 @@ class VendorProfile:
         return self.key_envs[0] if self.key_envs else f"providers.{self.name}.api_key"
 
 
-def _p(name: str, base_url: str, *envs: str, **kw: object) -> VendorProfile:
-    return VendorProfile(name=name, base_url=base_url, key_envs=envs, **kw)  # type: ignore[arg-type]
+def _p(name: str, base_url: str, *envs: str, **kw: Any) -> VendorProfile:
+    return VendorProfile(name=name, base_url=base_url, key_envs=envs, **kw)
 
 
 BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
