@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, select, text
 from aigateway.simulators.server import SimulatorServer
 from aigateway.storage.db import normalise_url
 from aigateway.storage.schema import ledger
+from tests.integration.models_native import ANTHROPIC_MODELS, GEMINI_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDINGS = ROOT / "tests" / "fixtures" / "provider-recordings"
@@ -157,6 +158,10 @@ for _slug, _rec in RECORDED.items():
             "deployments": [{"provider": "sim", "upstream_model": f"rec:{_rec}"}],
         }
     )
+
+
+SIM_MODELS.extend(ANTHROPIC_MODELS)
+SIM_MODELS.extend(GEMINI_MODELS)
 
 
 def _toml_value(value: Any) -> str:
@@ -291,6 +296,12 @@ def start_gateway(
             "SIM_UPSTREAM_KEY": UPSTREAM_KEY,
             "OPENAI_API_KEY": UPSTREAM_KEY,
             "AIGATEWAY_OPENAI_BASE_URL": simulator.url + "/v1",
+            # The native wires: the simulator answers Anthropic at /v1/messages and Gemini at
+            # /v1beta/models/{model}:generateContent, like the real APIs.
+            "ANTHROPIC_API_KEY": UPSTREAM_KEY,
+            "AIGATEWAY_ANTHROPIC_BASE_URL": simulator.url + "/v1",
+            "GEMINI_API_KEY": UPSTREAM_KEY,
+            "AIGATEWAY_GOOGLE_BASE_URL": simulator.url + "/v1beta",
             **(extra_env or {}),
         }
     )

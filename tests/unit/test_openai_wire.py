@@ -10,6 +10,7 @@ import pytest
 
 from aigateway.core.pricing import Usage
 from aigateway.providers.vendors import VendorProfile
+from aigateway.providers.wire.base import Target, UpstreamRequest
 from aigateway.providers.wire.openai import (
     GATEWAY_FIELDS,
     OpenAIStreamTranslator,
@@ -17,6 +18,8 @@ from aigateway.providers.wire.openai import (
     auth_headers,
     usage_from,
 )
+
+REQ = UpstreamRequest(url="http://upstream/v1/chat/completions", headers={}, body=b"{}")
 
 WIRE = OpenAIWire()
 OPENAI = VendorProfile(name="openai", base_url="https://api.openai.com/v1", key_envs=("OPENAI_API_KEY",))
@@ -54,7 +57,7 @@ def _chunk(content: str | None = "Hi", **extra: Any) -> dict[str, Any]:
 
 def test_build_request_sets_upstream_model_and_url() -> None:
     body = {"model": "openai/gpt-5.4", "messages": [{"role": "user", "content": "hi"}]}
-    req = WIRE.build_request(body, "gpt-5.4-2026-03-05", OPENAI, "sk-test-credential")
+    req = WIRE.build_request(body, Target("gpt-5.4-2026-03-05"), OPENAI, "sk-test-credential")
     assert req.url == "https://api.openai.com/v1/chat/completions"
     sent = orjson.loads(req.body)
     assert sent == {"model": "gpt-5.4-2026-03-05", "messages": [{"role": "user", "content": "hi"}]}
@@ -65,7 +68,9 @@ def test_build_request_sets_upstream_model_and_url() -> None:
 
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:9000/v1/", "http://127.0.0.1:9000/v1"])
 def test_build_request_url_without_double_slash(base_url: str) -> None:
-    req = WIRE.build_request({"model": "m", "messages": []}, "m", _vendor("bearer", base_url=base_url), None)
+    req = WIRE.build_request(
+        {"model": "m", "messages": []}, Target("m"), _vendor("bearer", base_url=base_url), None
+    )
     assert req.url == "http://127.0.0.1:9000/v1/chat/completions"
 
 
@@ -101,7 +106,7 @@ def test_build_request_keeps_every_other_field() -> None:
         "stream": False,
     }
     original = copy.deepcopy(body)
-    req = WIRE.build_request(body, "gpt-5.4", OPENAI, None)
+    req = WIRE.build_request(body, Target("gpt-5.4"), OPENAI, None)
     sent = orjson.loads(req.body)
     expected = {**original, "model": "gpt-5.4"}
     assert sent == expected
@@ -115,7 +120,7 @@ def test_build_request_keeps_every_other_field() -> None:
 def test_build_request_drops_gateway_fields() -> None:
     assert "webhook_url" in GATEWAY_FIELDS
     body = {"model": "m", "messages": [], "webhook_url": "https://example.com/hook", "user": "u"}
-    sent = orjson.loads(WIRE.build_request(body, "m", OPENAI, None).body)
+    sent = orjson.loads(WIRE.build_request(body, Target("m"), OPENAI, None).body)
     assert "webhook_url" not in sent
     assert sent["user"] == "u"
     assert body["webhook_url"] == "https://example.com/hook"
@@ -123,7 +128,7 @@ def test_build_request_drops_gateway_fields() -> None:
 
 def test_stream_forces_include_usage() -> None:
     sent = orjson.loads(
-        WIRE.build_request({"model": "m", "messages": [], "stream": True}, "m", OPENAI, None).body
+        WIRE.build_request({"model": "m", "messages": [], "stream": True}, Target("m"), OPENAI, None).body
     )
     assert sent["stream"] is True
     assert sent["stream_options"] == {"include_usage": True}
@@ -137,20 +142,20 @@ def test_stream_keeps_other_stream_options() -> None:
         "stream_options": {"include_usage": False, "continuous_usage_stats": True},
     }
     original = copy.deepcopy(body)
-    sent = orjson.loads(WIRE.build_request(body, "m", OPENAI, None).body)
+    sent = orjson.loads(WIRE.build_request(body, Target("m"), OPENAI, None).body)
     assert sent["stream_options"] == {"include_usage": True, "continuous_usage_stats": True}
     assert body == original  # the client's stream_options dict is not mutated
 
 
 def test_stream_with_null_stream_options() -> None:
     body = {"model": "m", "messages": [], "stream": True, "stream_options": None}
-    sent = orjson.loads(WIRE.build_request(body, "m", OPENAI, None).body)
+    sent = orjson.loads(WIRE.build_request(body, Target("m"), OPENAI, None).body)
     assert sent["stream_options"] == {"include_usage": True}
 
 
 def test_non_stream_leaves_stream_options_alone() -> None:
     body = {"model": "m", "messages": [], "stream": False, "stream_options": {"include_usage": False}}
-    sent = orjson.loads(WIRE.build_request(body, "m", OPENAI, None).body)
+    sent = orjson.loads(WIRE.build_request(body, Target("m"), OPENAI, None).body)
     assert sent["stream_options"] == {"include_usage": False}
 
 
@@ -194,7 +199,7 @@ def test_vendor_headers_are_added() -> None:
 
 
 def test_build_request_uses_vendor_auth() -> None:
-    req = WIRE.build_request({"model": "m", "messages": []}, "m", _vendor("api-key"), "azure-key")
+    req = WIRE.build_request({"model": "m", "messages": []}, Target("m"), _vendor("api-key"), "azure-key")
     assert req.headers["api-key"] == "azure-key"
     assert "Authorization" not in req.headers
 
@@ -283,7 +288,7 @@ def test_parse_response_returns_the_same_bytes() -> None:
         "usage": USAGE,
     }
     raw = orjson.dumps(doc)
-    out = WIRE.parse_response(raw)
+    out = WIRE.parse_response(raw, REQ)
     assert out.body is raw
     assert out.usage == USAGE_PARSED
     assert out.upstream_id == "chatcmpl-abc"
@@ -297,12 +302,12 @@ def test_parse_response_groq_usage() -> None:
             "x_groq": {"id": "req_01", "usage": {"prompt_tokens": 12, "completion_tokens": 8}},
         }
     )
-    out = WIRE.parse_response(raw)
+    out = WIRE.parse_response(raw, REQ)
     assert out.usage == Usage(input_tokens=12, output_tokens=8)
 
 
 def test_parse_response_without_usage() -> None:
-    out = WIRE.parse_response(b'{"choices": []}')
+    out = WIRE.parse_response(b'{"choices": []}', REQ)
     assert out.usage is None
     assert out.upstream_id is None
 
@@ -310,19 +315,19 @@ def test_parse_response_without_usage() -> None:
 @pytest.mark.parametrize("raw", [b'{"object": "error"}', b"[]", b'"choices"'])
 def test_parse_response_without_choices(raw: bytes) -> None:
     with pytest.raises(ValueError, match="without a chat completion"):
-        WIRE.parse_response(raw)
+        WIRE.parse_response(raw, REQ)
 
 
 def test_parse_response_not_json() -> None:
     with pytest.raises(ValueError):
-        WIRE.parse_response(b"<html>bad gateway</html>")
+        WIRE.parse_response(b"<html>bad gateway</html>", REQ)
 
 
 # -------------------------------------------------------------------------------- stream translator
 
 
 def test_translator_factory() -> None:
-    translator = WIRE.stream_translator(True)
+    translator = WIRE.stream_translator(REQ, True)
     assert isinstance(translator, OpenAIStreamTranslator)
     assert translator.include_usage is True
     assert translator.generated_units == 0

@@ -54,6 +54,50 @@ async def iter_sse_data(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
             yield data
 
 
+async def iter_json_array(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """Yield each element of a streamed top-level JSON array (``[{...},\r\n{...}]``) as it completes.
+
+    Some providers (Gemini without ``alt=sse``) stream this way. Elements are found by tracking
+    brace depth outside strings, so a chunk boundary may fall anywhere.
+    """
+    buffer = bytearray()
+    depth = 0
+    in_string = escaped = False
+    start = -1
+    async for piece in content.iter_any():
+        base = len(buffer)
+        buffer += piece
+        for i in range(base, len(buffer)):
+            ch = buffer[i]
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == 0x5C:  # backslash
+                    escaped = True
+                elif ch == 0x22:  # quote
+                    in_string = False
+            elif ch == 0x22:
+                in_string = True
+            elif ch == 0x7B:  # {
+                if depth == 0:
+                    start = i
+                depth += 1
+            elif ch == 0x7D:  # }
+                depth -= 1
+                if depth == 0 and start >= 0:
+                    yield bytes(buffer[start : i + 1])
+                    start = -1
+        if depth == 0 and start < 0:
+            buffer.clear()
+
+
+def stream_events(content: aiohttp.StreamReader, content_type: str) -> AsyncIterator[bytes]:
+    """The data of each stream event, whether the upstream streams SSE or a JSON array."""
+    if content_type == "application/json":
+        return iter_json_array(content)
+    return iter_sse_data(content)
+
+
 def encode_event(chunk: dict[str, Any] | bytes) -> bytes:
     data = chunk if isinstance(chunk, bytes) else orjson.dumps(chunk)
     return b"data: " + data + b"\n\n"

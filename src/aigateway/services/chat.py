@@ -30,9 +30,9 @@ from aigateway.core.money import nano_to_cents_str
 from aigateway.core.pricing import Pricing, Usage, max_cost_nano, price_usage
 from aigateway.core.redact import scrub
 from aigateway.providers import simulated
-from aigateway.providers.sse import DONE, encode_event, iter_sse_data
+from aigateway.providers.sse import DONE, encode_event, stream_events
 from aigateway.providers.vendors import VendorProfile
-from aigateway.providers.wire.base import StreamTranslator, WireAdapter
+from aigateway.providers.wire.base import StreamTranslator, Target, WireAdapter
 from aigateway.providers.wire.openai import OpenAIStreamTranslator, OpenAIWire, usage_from
 from aigateway.services.auth import Principal
 from aigateway.services.context import GatewayContext
@@ -80,6 +80,8 @@ class Route:
     vendor: VendorProfile | None  # None for the simulated provider
     wire: WireAdapter | None
     credential: str | None
+    max_output_tokens: int | None = None
+    capabilities: frozenset[str] = frozenset()
 
 
 class ChatService:
@@ -163,7 +165,7 @@ class ChatService:
             if (credential is None and vendor.key_required) or not vendor.base_url:
                 first_missing = first_missing or vendor
                 continue
-            return Route(deployment, vendor, wire, credential)
+            return Route(deployment, vendor, wire, credential, entry.max_output_tokens, entry.capabilities)
         if first_missing is not None:
             needs = [first_missing.key_hint] if first_missing.credential() is None else []
             if not first_missing.base_url:
@@ -189,7 +191,8 @@ class ChatService:
     async def dispatch(self, call: Call, body: dict[str, Any], route: Route) -> Completed | Streaming:
         vendor, wire = route.vendor, route.wire
         assert vendor is not None and wire is not None
-        request = wire.build_request(body, route.deployment.upstream_model, vendor, route.credential)
+        target = Target(route.deployment.upstream_model, route.max_output_tokens, route.capabilities)
+        request = wire.build_request(body, target, vendor, route.credential)
         call.upstream_started = time.perf_counter()
         response = await open_upstream(self.ctx.session, vendor, request)
         if response.status >= 400:
@@ -203,7 +206,7 @@ class ChatService:
             raise upstream_error(vendor, wire, response.status, raw, response.headers, route.credential)
         if call.stream:
             call.upstream_ms = _ms_since(call.upstream_started)
-            translator = wire.stream_translator(_wants_usage(body))
+            translator = wire.stream_translator(request, _wants_usage(body))
             return Streaming(
                 self.relay(call, response, translator, route.credential), self.stream_headers(call)
             )
@@ -220,7 +223,7 @@ class ChatService:
             response.release()
         call.upstream_ms = _ms_since(call.upstream_started)
         try:
-            translated = wire.parse_response(raw)
+            translated = wire.parse_response(raw, request)
         except (ValueError, orjson.JSONDecodeError) as exc:
             raise ProviderError(f"Provider '{vendor.name}' sent an answer the gateway cannot read.") from exc
         usage = translated.usage or Usage(estimated=True)
@@ -238,7 +241,7 @@ class ChatService:
         usage: Usage | None = None
         status, http_status, error = "client_cancelled", 499, None
         try:
-            async for data in iter_sse_data(response.content):
+            async for data in stream_events(response.content, response.content_type):
                 out = translator.feed(data)
                 if out.usage is not None:
                     usage = out.usage

@@ -2,7 +2,9 @@
 
 A wire adapter turns the client's OpenAI chat request into the upstream's request, the upstream's
 answer back into an OpenAI ChatCompletion, and each upstream stream event into zero or more OpenAI
-chunks. The dispatcher (services/dispatch.py) does the HTTP; the adapter never sees a socket.
+chunks. The dispatcher (services/chat.py, services/dispatch.py) does the HTTP; the adapter never
+sees a socket. Adapter-private facts about one call (a tool forced to get JSON, the ids given to
+parallel calls) travel in ``UpstreamRequest.context`` from ``build_request`` to the answer's parsing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,22 @@ from aigateway.core.pricing import Usage
 from aigateway.providers.vendors import VendorProfile
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The model a call goes to, as the adapter needs to know it."""
+
+    upstream_model: str
+    max_output_tokens: int | None = None
+    capabilities: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class UpstreamRequest:
     url: str
     headers: dict[str, str]
     body: bytes
+    stream: bool = False
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -31,7 +44,11 @@ class TranslatedResponse:
 
 @dataclass(slots=True)
 class StreamOutput:
-    """What one upstream event becomes: chunks for the client, and usage if the event carried it."""
+    """What one upstream event becomes: chunks for the client, and usage if the event carried it.
+
+    ``error`` set means the provider reported a failure mid-stream: the chunks (an OpenAI-style
+    ``{"error": ...}`` event) are relayed and the stream ends without ``[DONE]``.
+    """
 
     chunks: list[dict[str, Any] | bytes] = field(default_factory=list)
     usage: Usage | None = None
@@ -49,12 +66,12 @@ class WireAdapter(Protocol):
     name: str
 
     def build_request(
-        self, body: dict[str, Any], upstream_model: str, vendor: VendorProfile, credential: str | None
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
     ) -> UpstreamRequest: ...
 
-    def parse_response(self, raw: bytes) -> TranslatedResponse: ...
+    def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse: ...
 
-    def stream_translator(self, include_usage: bool) -> StreamTranslator: ...
+    def stream_translator(self, request: UpstreamRequest, include_usage: bool) -> StreamTranslator: ...
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
         """(message, upstream error code) from an upstream error body."""

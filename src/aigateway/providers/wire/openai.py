@@ -15,7 +15,7 @@ import orjson
 from aigateway.core.errors import ProviderError
 from aigateway.core.pricing import Usage
 from aigateway.providers.vendors import VendorProfile
-from aigateway.providers.wire.base import StreamOutput, TranslatedResponse, UpstreamRequest
+from aigateway.providers.wire.base import StreamOutput, Target, TranslatedResponse, UpstreamRequest
 
 # Fields only the gateway understands; never sent upstream.
 GATEWAY_FIELDS = ("webhook_url",)
@@ -109,11 +109,12 @@ class OpenAIWire:
     name = "openai"
 
     def build_request(
-        self, body: dict[str, Any], upstream_model: str, vendor: VendorProfile, credential: str | None
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
     ) -> UpstreamRequest:
         out = {k: v for k, v in body.items() if k not in GATEWAY_FIELDS}
-        out["model"] = upstream_model
-        if out.get("stream"):
+        out["model"] = target.upstream_model
+        stream = out.get("stream") is True
+        if stream:
             options = dict(out.get("stream_options") or {})
             options["include_usage"] = True
             out["stream_options"] = options
@@ -121,9 +122,10 @@ class OpenAIWire:
             url=vendor.base_url.rstrip("/") + "/chat/completions",
             headers=auth_headers(vendor, credential),
             body=orjson.dumps(out),
+            stream=stream,
         )
 
-    def parse_response(self, raw: bytes) -> TranslatedResponse:
+    def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
         doc = orjson.loads(raw)
         if not isinstance(doc, dict) or "choices" not in doc:
             raise ValueError("upstream answered 200 without a chat completion")
@@ -132,7 +134,7 @@ class OpenAIWire:
             usage = usage_from(doc["x_groq"].get("usage"))
         return TranslatedResponse(body=raw, usage=usage, upstream_id=doc.get("id"))
 
-    def stream_translator(self, include_usage: bool) -> OpenAIStreamTranslator:
+    def stream_translator(self, request: UpstreamRequest, include_usage: bool) -> OpenAIStreamTranslator:
         return OpenAIStreamTranslator(include_usage)
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
