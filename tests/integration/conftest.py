@@ -148,6 +148,10 @@ RECORDED = {
     "deepseek-stream-reasoning": "deepseek/chat-stream-reasoning-content",
     "groq-stream": "groq/chat-stream",
     "mistral-stream": "mistral/chat-stream",
+    "openrouter-stream-reasoning": "openrouter/chat-stream-reasoning",
+    "groq-json-reasoning": "groq/chat-json-schema-reasoning",
+    "cerebras-reasoning": "cerebras/chat-reasoning",
+    "mistral-magistral": "mistral/chat-thinking-magistral",
 }
 for _slug, _rec in RECORDED.items():
     SIM_MODELS.append(

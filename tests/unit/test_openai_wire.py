@@ -536,3 +536,38 @@ def test_parse_error_empty_and_invalid_utf8() -> None:
     assert WIRE.parse_error(504, b"   \n", {}) == ("upstream answered HTTP 504", None)
     message, _ = WIRE.parse_error(500, b"bad \xff\xfe bytes", {})
     assert message == "bad \ufffd\ufffd bytes"
+
+
+def test_reasoning_field_in_stream_deltas_gets_the_one_shape() -> None:
+    translator = WIRE.stream_translator(REQ, False)
+    data = orjson.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"reasoning": "thinking..."}, "finish_reason": None}],
+        }
+    )
+    out = translator.feed(data)
+    chunk = out.chunks[0]
+    assert isinstance(chunk, dict)
+    delta = chunk["choices"][0]["delta"]
+    assert delta["reasoning_content"] == "thinking..." and delta["reasoning"] == "thinking..."
+    # A null reasoning field changes nothing: the same bytes go out.
+    same = orjson.dumps({"choices": [{"index": 0, "delta": {"content": "a", "reasoning": None}}]})
+    assert translator.feed(same).chunks == [same]
+
+
+def test_mistral_thinking_parts_in_a_delta_are_flattened() -> None:
+    translator = WIRE.stream_translator(REQ, False)
+    delta = {
+        "content": [
+            {"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]},
+            {"type": "text", "text": "Hi"},
+        ]
+    }
+    out = translator.feed(orjson.dumps({"choices": [{"index": 0, "delta": delta}]}))
+    chunk = out.chunks[0]
+    assert isinstance(chunk, dict)
+    assert chunk["choices"][0]["delta"] == {"content": "Hi", "reasoning_content": "hmm"}

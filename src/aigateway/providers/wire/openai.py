@@ -63,6 +63,51 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def normalize_reasoning(message: dict[str, Any]) -> bool:
+    """Give a message or delta the one reasoning shape: text in ``reasoning_content``.
+
+    Vendors differ: DeepSeek, Moonshot and xAI already send ``reasoning_content``; OpenRouter,
+    Groq (parsed) and Cerebras send ``reasoning`` (kept as sent, copied across); Mistral's Magistral
+    sends ``content`` as a list of ``thinking`` and ``text`` parts (flattened: thinking text to
+    ``reasoning_content``, text to a string ``content``). Returns whether anything changed.
+    """
+    changed = False
+    reasoning = message.get("reasoning")
+    if isinstance(reasoning, str) and reasoning and not message.get("reasoning_content"):
+        message["reasoning_content"] = reasoning
+        changed = True
+    content = message.get("content")
+    if isinstance(content, list) and any(
+        isinstance(p, dict) and p.get("type") == "thinking" for p in content
+    ):
+        thoughts: list[str] = []
+        texts: list[str] = []
+        for part in content:
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "thinking":
+                inner = part.get("thinking")
+                if isinstance(inner, str):
+                    thoughts.append(inner)
+                elif isinstance(inner, list):
+                    thoughts.extend(str(t.get("text", "")) for t in inner if isinstance(t, dict))
+            elif part.get("type") == "text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+        message["content"] = "".join(texts)
+        if thoughts:
+            message["reasoning_content"] = (message.get("reasoning_content") or "") + "".join(thoughts)
+        changed = True
+    return changed
+
+
+def _normalize_choices(doc: dict[str, Any], key: str) -> bool:
+    changed = False
+    for choice in doc.get("choices") or []:
+        if isinstance(choice, dict) and isinstance(choice.get(key), dict):
+            changed = normalize_reasoning(choice[key]) or changed
+    return changed
+
+
 class OpenAIStreamTranslator:
     """Relays OpenAI-wire chunks; takes out the usage the client did not ask for."""
 
@@ -73,8 +118,14 @@ class OpenAIStreamTranslator:
     def feed(self, data: bytes) -> StreamOutput:
         if data == b"[DONE]":
             return StreamOutput(done=True)
-        # Fast path: most chunks carry no usage and are relayed untouched.
-        if b'"usage"' not in data and b'"x_groq"' not in data and b'"error"' not in data:
+        # Fast path: most chunks carry nothing the gateway must touch and are relayed as they are.
+        if (
+            b'"usage"' not in data
+            and b'"x_groq"' not in data
+            and b'"error"' not in data
+            and b'"reasoning"' not in data
+            and b'"thinking"' not in data
+        ):
             self.generated_units += 1
             return StreamOutput(chunks=[data])
         try:
@@ -95,8 +146,9 @@ class OpenAIStreamTranslator:
         choices = chunk.get("choices")
         if choices:
             self.generated_units += 1
+        rewritten = _normalize_choices(chunk, "delta")
         if usage is None:
-            return StreamOutput(chunks=[data])
+            return StreamOutput(chunks=[chunk] if rewritten else [data])
         if self.include_usage:
             return StreamOutput(chunks=[chunk], usage=usage)
         chunk.pop("usage", None)
@@ -132,7 +184,9 @@ class OpenAIWire:
         usage = usage_from(doc.get("usage"))
         if usage is None and isinstance(doc.get("x_groq"), dict):
             usage = usage_from(doc["x_groq"].get("usage"))
-        return TranslatedResponse(body=raw, usage=usage, upstream_id=doc.get("id"))
+        # Byte for byte unless the reasoning needs its one shape.
+        body = orjson.dumps(doc) if _normalize_choices(doc, "message") else raw
+        return TranslatedResponse(body=body, usage=usage, upstream_id=doc.get("id"))
 
     def stream_translator(self, request: UpstreamRequest, include_usage: bool) -> OpenAIStreamTranslator:
         return OpenAIStreamTranslator(include_usage)
