@@ -1,0 +1,106 @@
+"""Constants and the data every benchmark module shares: targets, wrk results, memory and ledger figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+UPSTREAM_PORT = 9100
+ADMIN_KEY = "sk-aig-benchAdminKey0000000000000000000000"
+LITELLM_KEY = "sk-litellm-bench-master-key-000000"
+INSTALL_HINT = "apt-get install -y nginx wrk"
+CONCURRENCIES = (1, 16)
+SCRIPTS = {"non-stream": BENCH_DIR / "post.lua", "stream": BENCH_DIR / "stream.lua"}
+WRK_TIMEOUT = "30s"
+SOAK_TARGET = 100_000
+TARGET_ADDED_P50_MS = 1.0
+TARGET_RPS_C16 = 1500.0
+TARGET_RSS_MB = 150.0
+TARGET_RSS_GROWTH_MB = 10.0
+DRAIN_TIMEOUT_S = 120.0
+
+
+class StartupError(Exception):
+    """Something the benchmark needs could not be started; the run stops (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    base_url: str
+    paths: dict[str, str]  # mode -> request path
+    models: dict[str, str]  # mode -> model id
+    key: str
+
+
+@dataclass
+class WrkResult:
+    target: str
+    mode: str
+    conns: int
+    kind: str  # warm-up | run | soak
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float | None
+    p99_ms: float | None
+    non_2xx: int
+    socket_errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + sum(self.socket_errors.values())
+
+    def error_text(self) -> str:
+        parts = [f"non-2xx {self.non_2xx}"] if self.non_2xx else []
+        parts += [f"socket {k} {v}" for k, v in self.socket_errors.items() if v]
+        return ", ".join(parts) or "0"
+
+
+@dataclass
+class Memory:
+    pid: int
+    verified: str
+    ready_mb: float = 0.0
+    start_mb: float = 0.0  # after warm-up
+    after_runs_mb: float = 0.0
+    after_soak_mb: float | None = None
+    soak_requests: int = 0
+    after_drain_mb: float | None = None  # diagnostic: after a late ledger backlog was written
+
+    @property
+    def growth_mb(self) -> float | None:
+        """From the start (after warm-up) to after the soak."""
+        return None if self.after_soak_mb is None else self.after_soak_mb - self.start_mb
+
+    @property
+    def soak_growth_mb(self) -> float | None:
+        """Over the soak alone: what the flatness target is judged on."""
+        return None if self.after_soak_mb is None else self.after_soak_mb - self.after_runs_mb
+
+
+@dataclass
+class Ledger:
+    completed: int = 0  # requests wrk reported as completed against the gateway
+    slack: int = 0  # sum of connections over those runs: requests possibly in flight when wrk stopped
+    rows_running: int | None = None
+    rows_after_shutdown: int | None = None
+    caught_up_s: float | None = None  # diagnostic: when the rows reached `completed`, if late
+
+    def ok(self, rows: int | None) -> bool:
+        return rows is not None and self.completed <= rows <= self.completed + self.slack
+
+
+@dataclass
+class Outcome:
+    runs: list[WrkResult] = field(default_factory=list)
+    memory: Memory | None = None
+    ledger: Ledger = field(default_factory=Ledger)
+    notes: list[str] = field(default_factory=list)
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"

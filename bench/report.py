@@ -1,0 +1,227 @@
+"""The report: the Markdown results table, RSS and ledger lines, the targets (PASS/MISS), the JSON file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from common import (
+    BENCH_DIR,
+    CONCURRENCIES,
+    SCRIPTS,
+    SOAK_TARGET,
+    TARGET_ADDED_P50_MS,
+    TARGET_RPS_C16,
+    TARGET_RSS_GROWTH_MB,
+    TARGET_RSS_MB,
+    Ledger,
+    Memory,
+    Outcome,
+    WrkResult,
+    fmt_ms,
+)
+
+
+def find_run(runs: list[WrkResult], target: str, mode: str, conns: int) -> WrkResult | None:
+    found = [
+        r for r in runs if r.target == target and r.mode == mode and r.conns == conns and r.kind == "run"
+    ]
+    return found[0] if found else None
+
+
+def results_table(runs: list[WrkResult]) -> list[str]:
+    lines = ["| target | mode | c | RPS | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        if r.kind != "run":
+            continue
+        errors = r.error_text() if not r.errors else f"**{r.error_text()}**"
+        lines.append(
+            f"| {r.target} | {r.mode} | {r.conns} | {r.rps:,.1f} | {fmt_ms(r.p50_ms)} | "
+            f"{fmt_ms(r.p99_ms)} | {errors} |"
+        )
+    return lines
+
+
+def added_p50(runs: list[WrkResult], target: str) -> dict[str, float | None]:
+    added: dict[str, float | None] = {}
+    for mode in SCRIPTS:
+        base, mine = find_run(runs, "direct (nginx)", mode, 1), find_run(runs, target, mode, 1)
+        base_p50 = base.p50_ms if base else None
+        mine_p50 = mine.p50_ms if mine else None
+        added[mode] = None if base_p50 is None or mine_p50 is None else mine_p50 - base_p50
+    return added
+
+
+def _verdict(ok: bool | None) -> str:
+    return "SKIP" if ok is None else ("PASS" if ok else "MISS")
+
+
+def target_checks(out: Outcome) -> list[dict[str, str]]:
+    return [
+        latency_check(out.runs),
+        throughput_check(out.runs),
+        memory_check(out.memory),
+        ledger_check(out.ledger),
+    ]
+
+
+def _with_errors(text: str, run: WrkResult | None) -> str:
+    return f"{text} (run had errors: {run.error_text()})" if run and run.errors else text
+
+
+def latency_check(runs: list[WrkResult]) -> dict[str, str]:
+    c1 = find_run(runs, "aigateway", "non-stream", 1)
+    add = added_p50(runs, "aigateway")["non-stream"]
+    ok = None if add is None or c1 is None else (add <= TARGET_ADDED_P50_MS and not c1.errors)
+    return {
+        "target": f"added p50 latency at c=1, non-streaming <= {TARGET_ADDED_P50_MS} ms",
+        "measured": _with_errors("-" if add is None else f"{add:.3f} ms", c1),
+        "result": _verdict(ok),
+    }
+
+
+def throughput_check(runs: list[WrkResult]) -> dict[str, str]:
+    c16 = find_run(runs, "aigateway", "non-stream", max(CONCURRENCIES))
+    ok = None if c16 is None else (c16.rps >= TARGET_RPS_C16 and not c16.errors)
+    return {
+        "target": f">= {TARGET_RPS_C16:,.0f} RPS non-streaming at c=16",
+        "measured": _with_errors("-" if c16 is None else f"{c16.rps:,.1f} RPS", c16),
+        "result": _verdict(ok),
+    }
+
+
+def memory_check(mem: Memory | None) -> dict[str, str]:
+    name = (
+        f"RSS <= {TARGET_RSS_MB:.0f} MB and flat (growth < {TARGET_RSS_GROWTH_MB:.0f} MB) "
+        f"over a soak of {SOAK_TARGET:,} requests"
+    )
+    if mem is None or mem.after_soak_mb is None or mem.soak_growth_mb is None or mem.growth_mb is None:
+        return {"target": name, "measured": "no soak run", "result": "SKIP"}
+    measured = (
+        f"{mem.after_soak_mb:.1f} MB; {mem.soak_growth_mb:+.1f} MB over {mem.soak_requests:,} soak requests "
+        f"({mem.growth_mb:+.1f} MB since warm-up)"
+    )
+    if mem.soak_requests < SOAK_TARGET:
+        return {"target": name, "measured": measured + f" (soak < {SOAK_TARGET:,})", "result": "SKIP"}
+    ok = mem.after_soak_mb <= TARGET_RSS_MB and mem.soak_growth_mb < TARGET_RSS_GROWTH_MB
+    return {"target": name, "measured": measured, "result": _verdict(ok)}
+
+
+def ledger_check(ledger: Ledger) -> dict[str, str]:
+    measured = (
+        f"{ledger.completed:,} completed; rows {ledger.rows_running or 0:,} running, "
+        f"{ledger.rows_after_shutdown or 0:,} after shutdown (allowed +{ledger.slack})"
+    )
+    if ledger.rows_running is None:
+        return {"target": "every request's ledger row present", "measured": "not run", "result": "SKIP"}
+    ok = ledger.ok(ledger.rows_running) and ledger.ok(ledger.rows_after_shutdown)
+    return {
+        "target": "every request's ledger row present",
+        "measured": measured,
+        "result": "PASS" if ok else "FAIL",
+    }
+
+
+def memory_lines(mem: Memory | None) -> list[str]:
+    if mem is None:
+        return []
+    lines = [
+        f"Gateway RSS ({mem.verified}):",
+        f"- at readiness: {mem.ready_mb:.1f} MB",
+        f"- start (after warm-up): {mem.start_mb:.1f} MB",
+        f"- after the measured runs: {mem.after_runs_mb:.1f} MB",
+    ]
+    if mem.after_soak_mb is not None and mem.growth_mb is not None and mem.soak_growth_mb is not None:
+        lines += [
+            f"- after a soak of {mem.soak_requests:,} requests: {mem.after_soak_mb:.1f} MB",
+            f"- growth over the soak: {mem.soak_growth_mb:+.1f} MB; "
+            f"from start (after warm-up) to after the soak: {mem.growth_mb:+.1f} MB",
+        ]
+    else:
+        lines.append("- no soak (--quick or --soak 0)")
+    if mem.after_drain_mb is not None:
+        lines.append(f"- after the late ledger backlog was written (diagnostic): {mem.after_drain_mb:.1f} MB")
+    return lines
+
+
+def ledger_lines(ledger: Ledger) -> list[str]:
+    if ledger.rows_running is None:
+        return []
+    verdict = {True: "PASS", False: "FAIL"}
+    lines = [
+        f"Ledger check: {ledger.completed:,} requests completed against the gateway (warm-ups and soak "
+        f"included); rows may exceed that by at most {ledger.slack} (in flight when wrk stopped)",
+        f"- rows ~1 s after the last run: {ledger.rows_running:,} -> "
+        f"{verdict[ledger.ok(ledger.rows_running)]}",
+        f"- rows after SIGINT shutdown:   {ledger.rows_after_shutdown or 0:,} -> "
+        f"{verdict[ledger.ok(ledger.rows_after_shutdown)]}",
+    ]
+    if ledger.rows_running < ledger.completed:
+        caught = "not within the wait" if ledger.caught_up_s is None else f"{ledger.caught_up_s}s"
+        lines.append(
+            f"- (diagnostic) the running gateway was {ledger.completed - ledger.rows_running:,} rows behind; "
+            f"its ledger caught up {caught} after the last run"
+        )
+    return lines
+
+
+def soak_lines(runs: list[WrkResult]) -> list[str]:
+    soaks = [r for r in runs if r.kind == "soak"]
+    if not soaks:
+        return []
+    parts = [
+        f"{r.mode} {r.requests:,} in {r.seconds:.1f}s ({r.rps:,.0f} req/s, {r.error_text()} errors)"
+        for r in soaks
+    ]
+    total = sum(r.requests for r in soaks)
+    return [f"Soak at c={max(CONCURRENCIES)}: {total:,} requests: " + "; ".join(parts), ""]
+
+
+def render(out: Outcome) -> str:
+    lines = ["", "## Results", "", *results_table(out.runs), ""]
+    for target in ("aigateway", "litellm"):
+        if find_run(out.runs, target, "non-stream", 1):
+            added = added_p50(out.runs, target)
+            parts = [f"{mode} {'-' if v is None else f'{v:+.3f} ms'}" for mode, v in added.items()]
+            lines.append(f"Added p50 latency at c=1, {target} - direct: " + ", ".join(parts))
+    bad = [r for r in out.runs if r.errors]
+    if bad:
+        lines += [
+            "",
+            "**!!! RUNS WITH ERRORS (not valid measurements): "
+            + "; ".join(f"{r.target} {r.kind} {r.mode} c={r.conns}: {r.error_text()}" for r in bad)
+            + " !!!**",
+        ]
+    lines += ["", *soak_lines(out.runs), *memory_lines(out.memory), "", *ledger_lines(out.ledger), ""]
+    lines += ["## Targets", "", "| target | measured | result |", "|---|---|---|"]
+    lines += [f"| {c['target']} | {c['measured']} | {c['result']} |" for c in target_checks(out)]
+    lines += [f"\nNote: {note}" for note in out.notes]
+    return "\n".join(lines)
+
+
+def write_json(out: Outcome, args: argparse.Namespace) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(args.out) if args.out else BENCH_DIR / "results" / f"{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "timestamp": stamp,
+        "args": vars(args),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "runs": [asdict(r) | {"errors": r.errors} for r in out.runs],
+        "added_p50_ms": {t: added_p50(out.runs, t) for t in ("aigateway", "litellm")},
+        "memory": None if out.memory is None else asdict(out.memory),
+        "ledger": asdict(out.ledger),
+        "targets": target_checks(out),
+        "notes": out.notes,
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path

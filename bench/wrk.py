@@ -1,0 +1,110 @@
+"""Running wrk against a target and parsing its `--latency` output: warm-up, measured runs and the soak."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+from typing import Any
+
+from common import CONCURRENCIES, SCRIPTS, WRK_TIMEOUT, Target, WrkResult, fmt_ms
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _to_ms(value: str, unit: str) -> float:
+    return float(value) * _UNITS_MS[unit]
+
+
+def parse_wrk(text: str) -> dict[str, Any]:
+    """Requests, duration, RPS, p50/p99 (ms), non-2xx and socket errors from `wrk --latency` output."""
+    done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h)", text)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if not done or not rps:
+        raise RuntimeError(f"cannot parse wrk output:\n{text}")
+    pct = {
+        m[1]: _to_ms(m[2], m[3]) for m in re.finditer(r"(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text)
+    }
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    names = ("connect", "read", "write", "timeout")
+    return {
+        "requests": int(done[1]),
+        "seconds": _to_ms(done[2], done[3]) / 1000.0,
+        "rps": float(rps[1]),
+        "p50_ms": pct.get("50"),
+        "p99_ms": pct.get("99"),
+        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": dict(zip(names, map(int, sock.groups()), strict=True)) if sock else {},
+    }
+
+
+def run_wrk(
+    target: Target,
+    mode: str,
+    conns: int,
+    seconds: int,
+    *,
+    kind: str = "run",
+) -> WrkResult:
+    env = {**os.environ, "BENCH_KEY": target.key, "BENCH_MODEL": target.models[mode]}
+    url = target.base_url + target.paths[mode]
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{conns}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        WRK_TIMEOUT,
+        "-s",
+        str(SCRIPTS[mode]),
+        url,
+    ]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr}{proc.stdout}")
+    result = WrkResult(target=target.name, mode=mode, conns=conns, kind=kind, **parse_wrk(proc.stdout))
+    report_run(result)
+    return result
+
+
+def report_run(r: WrkResult) -> None:
+    print(
+        f"  {r.kind:7} {r.target:14} {r.mode:10} c={r.conns:<3} {r.rps:>10,.1f} req/s  "
+        f"p50 {fmt_ms(r.p50_ms):>8} ms  p99 {fmt_ms(r.p99_ms):>8} ms  ({r.requests:,} requests)",
+        flush=True,
+    )
+    if r.errors:
+        print(
+            f"\n  !!!!! {r.target} {r.mode} c={r.conns}: ERRORS: {r.error_text()} of {r.requests:,} requests"
+            " -- this run is NOT a valid measurement !!!!!\n",
+            flush=True,
+        )
+
+
+def warm_up(target: Target, seconds: int) -> list[WrkResult]:
+    print(f"\n== {target.name} ({target.base_url})", flush=True)
+    return [run_wrk(target, mode, max(CONCURRENCIES), seconds, kind="warm-up") for mode in SCRIPTS]
+
+
+def measure(target: Target, seconds: int) -> list[WrkResult]:
+    return [run_wrk(target, mode, c, seconds) for mode in SCRIPTS for c in CONCURRENCIES]
+
+
+def soak(target: Target, total: int, rps_by_mode: dict[str, float]) -> list[WrkResult]:
+    """At least `total` requests at c=16, half non-streaming and half streaming.
+
+    Each half runs wrk for the time its c=16 rate predicts (+5 %), then tops up until the share is done.
+    """
+    conns = max(CONCURRENCIES)
+    print(f"\n== soak: {total:,} requests against {target.name} at c={conns}", flush=True)
+    runs: list[WrkResult] = []
+    for mode in SCRIPTS:
+        share, done = math.ceil(total / len(SCRIPTS)), 0
+        while done < share:
+            seconds = max(2, math.ceil((share - done) / max(rps_by_mode.get(mode, 100.0), 1.0) * 1.05))
+            runs.append(run_wrk(target, mode, conns, seconds, kind="soak"))
+            done += runs[-1].requests
+    return runs
