@@ -70,6 +70,7 @@ def test_client_disconnect_cancels_upstream_and_bills_what_was_generated(gateway
     row = gateway.ledger_row("s-disconnect")
     assert row["status"] == "client_cancelled" and row["stream"] is True
     assert row["output_units"] >= 1 and row["usage_estimated"] is True
+    assert row["input_units"] >= 1, "the prompt of an abandoned stream is billed too"
     assert row["cost_nanousd"] > 0
     # The gateway dropped its upstream connection too: the simulator saw its client go away.
     deadline = time.monotonic() + 5
@@ -95,6 +96,7 @@ def test_upstream_cut_mid_stream_ends_with_error_event(gateway: Gateway) -> None
     row = gateway.ledger_row("s-cut")
     assert row["status"] == "stream_error" and row["error_type"] == "provider_error"
     assert row["usage_estimated"] is True and row["output_units"] >= 1 and row["cost_nanousd"] > 0
+    assert row["input_units"] >= 1
 
 
 @pytest.mark.parametrize(

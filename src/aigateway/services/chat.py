@@ -32,7 +32,9 @@ from aigateway.core.redact import scrub
 from aigateway.providers import simulated
 from aigateway.providers.sse import DONE, encode_event, stream_events
 from aigateway.providers.vendors import VendorProfile
+from aigateway.providers.wire.anthropic import AnthropicWire
 from aigateway.providers.wire.base import StreamTranslator, Target, WireAdapter
+from aigateway.providers.wire.gemini import GeminiWire
 from aigateway.providers.wire.openai import OpenAIStreamTranslator, OpenAIWire, usage_from
 from aigateway.services.auth import Principal
 from aigateway.services.context import GatewayContext
@@ -60,6 +62,7 @@ class Call:
     upstream_started: float = 0.0
     upstream_ms: int = 0
     settled: bool = False
+    prompt_estimate: int = 0  # the gateway's own count of the prompt, for a stream cut short
 
 
 @dataclass(slots=True)
@@ -87,7 +90,11 @@ class Route:
 class ChatService:
     def __init__(self, ctx: GatewayContext) -> None:
         self.ctx = ctx
-        self.wires: dict[str, WireAdapter] = {"openai": OpenAIWire()}
+        self.wires: dict[str, WireAdapter] = {
+            "openai": OpenAIWire(),
+            "anthropic": AnthropicWire(),
+            "gemini": GeminiWire(),
+        }
 
     # -- entry point ----------------------------------------------------------------------------
     async def create(self, call: Call, body: Any, parsed: ChatRequest) -> Completed | Streaming:
@@ -100,8 +107,9 @@ class ChatService:
             call.upstream_model = route.deployment.upstream_model if route.vendor else entry.id
             call.pricing = route.deployment.pricing or entry.pricing
             await self.ctx.ledger.wait_for_room()
+            call.prompt_estimate = simulated.prompt_tokens(body)
             if not call.principal.is_test:
-                estimate = self.estimate(entry, call.pricing, body, parsed)
+                estimate = self.estimate(entry, call.pricing, call.prompt_estimate, parsed)
                 call.reserved = await self.ctx.wallets.reserve(call.principal.account_id, estimate)
             if route.vendor is None:
                 return self.simulate(call, body, entry)
@@ -179,13 +187,12 @@ class ChatService:
             + (f"; the gateway has no adapter yet for {', '.join(unsupported)}." if unsupported else ".")
         )
 
-    def estimate(self, entry: ModelEntry, pricing: Pricing, body: dict[str, Any], req: ChatRequest) -> int:
-        """A cost to reserve before dispatch: generous input, the output the call may produce."""
+    def estimate(self, entry: ModelEntry, pricing: Pricing, prompt_tokens: int, req: ChatRequest) -> int:
+        """A cost to reserve before dispatch: the prompt, and the output the call may produce."""
         out = req.max_completion_tokens or req.max_tokens
         if out is None:
             out = min(entry.max_output_tokens or 10**9, self.ctx.settings.default_reserve_output_tokens)
-        input_tokens = simulated.prompt_tokens(body)
-        return max_cost_nano(pricing, input_tokens, out * (req.n or 1))
+        return max_cost_nano(pricing, prompt_tokens, out * (req.n or 1))
 
     # -- dispatch ------------------------------------------------------------------------------
     async def dispatch(self, call: Call, body: dict[str, Any], route: Route) -> Completed | Streaming:
@@ -285,7 +292,13 @@ class ChatService:
             else:
                 response.close()
             if usage is None:
-                usage = Usage(output_tokens=translator.generated_units, estimated=True)
+                # The provider never reported usage (cut or abandoned): bill the prompt as the
+                # gateway counts it and one token per relayed piece.
+                usage = Usage(
+                    input_tokens=call.prompt_estimate,
+                    output_tokens=translator.generated_units,
+                    estimated=True,
+                )
             self.settle(call, usage, status=status, http_status=http_status, error=error)
 
     # -- test mode -------------------------------------------------------------------------------
@@ -321,7 +334,13 @@ class ChatService:
             status, http_status = "ok", 200
         finally:
             if usage is None:
-                usage = Usage(output_tokens=translator.generated_units, estimated=True)
+                # The provider never reported usage (cut or abandoned): bill the prompt as the
+                # gateway counts it and one token per relayed piece.
+                usage = Usage(
+                    input_tokens=call.prompt_estimate,
+                    output_tokens=translator.generated_units,
+                    estimated=True,
+                )
             self.settle(call, usage, status=status, http_status=http_status)
 
     # -- meter, price, settle --------------------------------------------------------------------

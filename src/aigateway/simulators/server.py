@@ -21,12 +21,16 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from aigateway.simulators import openai_wire
+from aigateway.simulators import anthropic_wire, gemini_wire, openai_wire
 from aigateway.simulators.faults import FaultError, parse_faults
 from aigateway.simulators.recordings import load_recordings
 from aigateway.simulators.state import STATE_KEY, SimulatorState
 
-WIRES: tuple[Callable[[web.Application], None], ...] = (openai_wire.register,)
+WIRES: tuple[Callable[[web.Application], None], ...] = (
+    openai_wire.register,
+    anthropic_wire.register,
+    gemini_wire.register,
+)
 MAX_BODY_BYTES = 64 * 1024 * 1024
 SHUTDOWN_TIMEOUT = 2.0
 
