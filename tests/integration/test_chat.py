@@ -344,3 +344,37 @@ def test_balance_is_debited(gateway: Gateway) -> None:
     assert set(before) >= {"cents", "usd"}
     assert before["nanousd"] - after["nanousd"] == cost_nano
     assert Decimal(str(after["usd"])) == Decimal(after["nanousd"]) / 10**9
+
+
+def test_cached_prompt_tokens_are_billed_at_the_cached_rate(gateway: Gateway) -> None:
+    """An upstream answer reporting cached prompt tokens (injected verbatim through the simulator)."""
+    answer = {
+        "id": "chatcmpl-cached",
+        "object": "chat.completion",
+        "created": 1764000000,
+        "model": "sim-gpt-cache",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": 2000,
+            "completion_tokens": 10,
+            "total_tokens": 2010,
+            "prompt_tokens_details": {"cached_tokens": 1536},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+    gateway.simulator.add_faults("fault-midstream", [{"kind": "status", "status": 200, "body": answer}])
+    raw = gateway.client().chat.completions.with_raw_response.create(
+        model="sim/midstream", messages=USER, extra_headers={"X-Request-Id": "c-cached"}
+    )
+    assert raw.parse().usage.prompt_tokens_details.cached_tokens == 1536  # type: ignore[union-attr]
+    row = gateway.ledger_row("c-cached")
+    assert row["input_units"] == 2000 and row["cached_input_units"] == 1536 and row["output_units"] == 10
+    # sim/midstream: 2 $/Mtok in, no cached price (so cached input at the input price), 8 $/Mtok out.
+    assert row["cost_nanousd"] == 2000 * 2000 + 10 * 8000
+    # sim/gpt has a cached price: 464 plain at 2.5, 1536 cached at 1.25, 10 out at 10 ($/Mtok).
+    gateway.simulator.add_faults("sim-gpt", [{"kind": "status", "status": 200, "body": answer}])
+    gateway.client().chat.completions.create(
+        model="sim/gpt", messages=USER, extra_headers={"X-Request-Id": "c-cached-2"}
+    )
+    row = gateway.ledger_row("c-cached-2")
+    assert row["cost_nanousd"] == 464 * 2500 + 1536 * 1250 + 10 * 10000
