@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 # Run as ``python scripts/build_catalog.py``: the script's directory is on sys.path.
-from catalog_spec import CATALOG, FEATURED, Spec
+from catalog_spec import CATALOG, EXTRA_CAPABILITIES, FEATURED, Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "catalog-data" / "model_prices_and_context_window.json"
@@ -209,6 +209,8 @@ CAPABILITIES = (
     "web_search",
     "pdf_input",
     "system_messages",
+    "adaptive_thinking",
+    "no_sampling",
 )
 FLAG_TO_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "supports_function_calling": ("tools",),
@@ -319,8 +321,8 @@ def check_pricing(pricing: dict[str, str], modality: str, where: str) -> None:
             raise CatalogError(f"{where}: zero price for a {modality} entry ({pricing})")
 
 
-def derive_capabilities(entry: dict[str, Any], modality: str) -> list[str]:
-    caps: set[str] = set()
+def derive_capabilities(entry: dict[str, Any], modality: str, extra: tuple[str, ...] = ()) -> list[str]:
+    caps: set[str] = set(extra)
     if modality == "text":
         caps.update(("chat", "streaming"))
     for flag, names in FLAG_TO_CAPABILITIES.items():
@@ -449,7 +451,7 @@ def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
         "featured": spec.id in FEATURED,
         "context_window": context or None,
         "max_output_tokens": _int_or_none(primary.get("max_output_tokens")),
-        "capabilities": derive_capabilities(primary, modality),
+        "capabilities": derive_capabilities(primary, modality, EXTRA_CAPABILITIES.get(spec.id, ())),
         "pricing": pricing,
         "deployments": deployments,
         "aliases": _unique_casefold(aliases),

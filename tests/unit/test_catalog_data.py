@@ -27,6 +27,7 @@ MODALITIES = {"text", "image", "audio-stt", "audio-tts", "video", "embedding", "
 CAPABILITIES = [
     "chat", "streaming", "tools", "parallel_tools", "vision", "json_mode", "json_schema", "reasoning",
     "prompt_caching", "audio_input", "audio_output", "web_search", "pdf_input", "system_messages",
+    "adaptive_thinking", "no_sampling",
 ]  # fmt: skip
 PRICE_KEYS = {
     "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "cache_write_per_mtok",
@@ -324,3 +325,12 @@ def test_field_order(models: list[dict[str, Any]]) -> None:
     for m in models:
         assert [k for k in expected if k in m] == list(m), m["id"]
         assert set(m) <= set(expected), m["id"]
+
+
+def test_claude_thinking_modes_follow_the_lab(models: list[dict[str, Any]]) -> None:
+    """Claude 4.7+ accept only adaptive thinking and no sampling parameters; 4.6 prefers adaptive."""
+    caps = {m["id"]: set(m["capabilities"]) for m in models}
+    assert {"adaptive_thinking", "no_sampling"} <= caps["anthropic/claude-opus-4.7"]
+    assert "adaptive_thinking" in caps["anthropic/claude-sonnet-4.6"]
+    assert "no_sampling" not in caps["anthropic/claude-sonnet-4.6"]
+    assert not {"adaptive_thinking", "no_sampling"} & caps["anthropic/claude-haiku-4.5"]
