@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Select, func, select, update
 
 from aigateway.core.keys import display_prefix, generate_key, hash_key, is_test_key, new_id
 from aigateway.core.ledger import utcnow
@@ -120,27 +121,9 @@ class AccountStore:
         assert found is not None
         return found
 
-    def find_key(self, key_hash: str) -> KeyRecord | None:
-        query = (
-            select(
-                api_keys.c.id,
-                api_keys.c.account_id,
-                api_keys.c.name,
-                api_keys.c.prefix,
-                api_keys.c.mode,
-                accounts.c.is_admin,
-                api_keys.c.created_at,
-                api_keys.c.revoked_at,
-            )
-            .join(accounts, accounts.c.id == api_keys.c.account_id)
-            .where(api_keys.c.key_hash == key_hash)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return KeyRecord(**row) if row else None
-
-    def list_keys(self, account_id: str | None = None) -> list[KeyRecord]:
-        query = select(
+    @staticmethod
+    def _key_query() -> Select[Any]:
+        return select(
             api_keys.c.id,
             api_keys.c.account_id,
             api_keys.c.name,
@@ -150,6 +133,15 @@ class AccountStore:
             api_keys.c.created_at,
             api_keys.c.revoked_at,
         ).join(accounts, accounts.c.id == api_keys.c.account_id)
+
+    def find_key(self, key_hash: str) -> KeyRecord | None:
+        query = self._key_query().where(api_keys.c.key_hash == key_hash)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return KeyRecord(**row) if row else None
+
+    def list_keys(self, account_id: str | None = None) -> list[KeyRecord]:
+        query = self._key_query()
         if account_id:
             query = query.where(api_keys.c.account_id == account_id)
         with self.engine.connect() as conn:

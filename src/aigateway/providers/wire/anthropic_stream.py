@@ -40,7 +40,7 @@ import orjson
 
 from aigateway.core.errors import ProviderError
 from aigateway.core.pricing import Usage
-from aigateway.providers.wire.base import StreamOutput, TranslatedResponse
+from aigateway.providers.wire.base import StreamOutput, TranslatedResponse, openai_usage
 
 # Anthropic stop_reason -> OpenAI finish_reason ("pause_turn": a server tool paused a long turn; the
 # client sees an ordinary stop and may continue the conversation).
@@ -83,13 +83,6 @@ def convert_usage(raw: Any) -> tuple[dict[str, Any], Usage]:
     output = _int(usage.get("output_tokens"))
     details = usage.get("output_tokens_details")
     reasoning = _int(details.get("thinking_tokens")) if isinstance(details, dict) else 0
-    openai_usage = {
-        "prompt_tokens": prompt,
-        "completion_tokens": output,
-        "total_tokens": prompt + output,
-        "prompt_tokens_details": {"cached_tokens": read},
-        "completion_tokens_details": {"reasoning_tokens": reasoning},
-    }
     billed = Usage(
         input_tokens=prompt,
         cached_input_tokens=read,
@@ -97,7 +90,7 @@ def convert_usage(raw: Any) -> tuple[dict[str, Any], Usage]:
         output_tokens=output,
         reasoning_tokens=reasoning,
     )
-    return openai_usage, billed
+    return openai_usage(billed), billed
 
 
 def error_output(error: Any) -> StreamOutput:
@@ -143,14 +136,14 @@ def translate_message(raw: bytes, context: dict[str, Any]) -> TranslatedResponse
     if calls:
         message["tool_calls"] = calls
     finish = finish_reason(doc.get("stop_reason"), json_answer=answer is not None and not calls)
-    openai_usage, usage = convert_usage(doc.get("usage"))
+    client_usage, usage = convert_usage(doc.get("usage"))
     completion = {
         "id": doc.get("id"),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": doc.get("model"),
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-        "usage": openai_usage,
+        "usage": client_usage,
     }
     upstream_id = doc.get("id") if isinstance(doc.get("id"), str) else None
     return TranslatedResponse(body=orjson.dumps(completion), usage=usage, upstream_id=upstream_id)
@@ -336,10 +329,10 @@ class AnthropicStreamTranslator:
         if not self._finished:
             self._finished = True
             chunks.append(self._chunk({}, "stop"))
-        openai_usage, usage = convert_usage(self._usage)
+        client_usage, usage = convert_usage(self._usage)
         if self.include_usage:
             chunk = self._chunk({})
             chunk["choices"] = []
-            chunk["usage"] = openai_usage
+            chunk["usage"] = client_usage
             chunks.append(chunk)
         return StreamOutput(chunks=chunks, usage=usage, done=True)

@@ -56,6 +56,17 @@ class StreamOutput:
     error: GatewayError | None = None
 
 
+def openai_usage(usage: Usage) -> dict[str, Any]:
+    """The OpenAI ``usage`` object for what a native provider reported (cached and reasoning included)."""
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_input_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }
+
+
 class StreamTranslator(Protocol):
     generated_units: int  # rough count of generated pieces, for billing a stream cut short
 

@@ -33,7 +33,7 @@ import orjson
 
 from aigateway.core.errors import ProviderError
 from aigateway.core.pricing import Usage
-from aigateway.providers.wire.base import StreamOutput
+from aigateway.providers.wire.base import StreamOutput, openai_usage
 
 FILTERED = frozenset(
     {
@@ -76,17 +76,10 @@ def usage_of(meta: Any) -> tuple[dict[str, Any], Usage] | None:
     thoughts = _count(meta, "thoughtsTokenCount")
     completion = _count(meta, "candidatesTokenCount") + thoughts
     cached = min(_count(meta, "cachedContentTokenCount"), prompt)
-    doc = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": thoughts},
-    }
     usage = Usage(
         input_tokens=prompt, cached_input_tokens=cached, output_tokens=completion, reasoning_tokens=thoughts
     )
-    return doc, usage
+    return openai_usage(usage), usage
 
 
 def call_id(seed: str, candidate: int, position: int) -> str:
