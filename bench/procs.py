@@ -19,7 +19,18 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from common import ADMIN_KEY, BENCH_DIR, LITELLM_KEY, UPSTREAM_PORT, StartupError, Target
+from common import (
+    ADMIN_KEY,
+    BENCH_DIR,
+    DIRECT,
+    GATEWAY,
+    GATEWAY_ANTHROPIC,
+    LITELLM,
+    LITELLM_KEY,
+    UPSTREAM_PORT,
+    StartupError,
+    Target,
+)
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -139,7 +150,7 @@ def start_nginx(nginx: str, tmp: Path, procs: Procs) -> subprocess.Popen[bytes]:
 
 def direct_target() -> Target:
     return Target(
-        name="direct (nginx)",
+        name=DIRECT,
         base_url=f"http://127.0.0.1:{UPSTREAM_PORT}",
         paths={"non-stream": "/json/v1/chat/completions", "stream": "/sse/v1/chat/completions"},
         models={"non-stream": "gpt-bench", "stream": "gpt-bench-stream"},
@@ -201,11 +212,23 @@ def _health_ok(url: str) -> bool:
 
 
 def gateway_target(port: int) -> Target:
+    """The OpenAI-wire run: models whose upstream speaks OpenAI chat (relayed, not translated)."""
     return Target(
-        name="aigateway",
+        name=GATEWAY,
         base_url=f"http://127.0.0.1:{port}",
         paths={"non-stream": "/v1/chat/completions", "stream": "/v1/chat/completions"},
         models={"non-stream": "bench/gpt-bench", "stream": "bench/gpt-bench-stream"},
+        key=ADMIN_KEY,
+    )
+
+
+def anthropic_target(port: int) -> Target:
+    """The Anthropic-wire run: same client requests, to models whose upstream speaks Anthropic Messages."""
+    return Target(
+        name=GATEWAY_ANTHROPIC,
+        base_url=f"http://127.0.0.1:{port}",
+        paths={"non-stream": "/v1/chat/completions", "stream": "/v1/chat/completions"},
+        models={"non-stream": "bench/claude-bench", "stream": "bench/claude-bench-stream"},
         key=ADMIN_KEY,
     )
 
@@ -268,7 +291,7 @@ def start_litellm(exe: Path, port: int, tmp: Path, procs: Procs) -> subprocess.P
 
 def litellm_target(port: int) -> Target:
     return Target(
-        name="litellm",
+        name=LITELLM,
         base_url=f"http://127.0.0.1:{port}",
         paths={"non-stream": "/v1/chat/completions", "stream": "/v1/chat/completions"},
         models={"non-stream": "gpt-bench", "stream": "gpt-bench-stream"},

@@ -13,18 +13,25 @@ from pathlib import Path
 from common import (
     BENCH_DIR,
     CONCURRENCIES,
+    DIRECT,
+    GATEWAY,
+    GATEWAY_ANTHROPIC,
+    LITELLM,
     SCRIPTS,
     SOAK_TARGET,
     TARGET_ADDED_P50_MS,
     TARGET_RPS_C16,
     TARGET_RSS_GROWTH_MB,
     TARGET_RSS_MB,
+    TARGET_TRANSLATION_P50_MS,
     Ledger,
     Memory,
     Outcome,
     WrkResult,
     fmt_ms,
 )
+
+COMPARED = (GATEWAY, GATEWAY_ANTHROPIC, LITELLM)  # targets whose added latency over direct is reported
 
 
 def find_run(runs: list[WrkResult], target: str, mode: str, conns: int) -> WrkResult | None:
@@ -47,14 +54,37 @@ def results_table(runs: list[WrkResult]) -> list[str]:
     return lines
 
 
-def added_p50(runs: list[WrkResult], target: str) -> dict[str, float | None]:
+def added_p50(runs: list[WrkResult], target: str, base: str = DIRECT) -> dict[str, float | None]:
+    """Per mode: `target`'s p50 at c=1 minus `base`'s (default: the nginx upstream direct)."""
     added: dict[str, float | None] = {}
     for mode in SCRIPTS:
-        base, mine = find_run(runs, "direct (nginx)", mode, 1), find_run(runs, target, mode, 1)
-        base_p50 = base.p50_ms if base else None
+        theirs, mine = find_run(runs, base, mode, 1), find_run(runs, target, mode, 1)
+        base_p50 = theirs.p50_ms if theirs else None
         mine_p50 = mine.p50_ms if mine else None
         added[mode] = None if base_p50 is None or mine_p50 is None else mine_p50 - base_p50
     return added
+
+
+def translation_p50(runs: list[WrkResult]) -> dict[str, float | None]:
+    """Per mode: the Anthropic-wire run's p50 at c=1 minus the OpenAI-wire run's (same gateway process)."""
+    return added_p50(runs, GATEWAY_ANTHROPIC, base=GATEWAY)
+
+
+def translation_lines(runs: list[WrkResult]) -> list[str]:
+    if find_run(runs, GATEWAY_ANTHROPIC, "non-stream", 1) is None:
+        return []
+    parts = [f"{mode} {'-' if v is None else f'{v:+.3f} ms'}" for mode, v in translation_p50(runs).items()]
+    lines = ["Translation overhead p50 at c=1 = anthropic-wire p50 - openai-wire p50: " + ", ".join(parts)]
+    ratios = []
+    for mode in SCRIPTS:
+        mine, base = (find_run(runs, t, mode, max(CONCURRENCIES)) for t in (GATEWAY_ANTHROPIC, GATEWAY))
+        if mine and base and base.rps:
+            ratios.append(f"{mode} {mine.rps:,.0f} vs {base.rps:,.0f} RPS ({mine.rps / base.rps - 1:+.1%})")
+    if ratios:
+        lines.append(
+            f"Throughput at c={max(CONCURRENCIES)}, anthropic wire vs openai wire: " + ", ".join(ratios)
+        )
+    return lines
 
 
 def _verdict(ok: bool | None) -> str:
@@ -64,6 +94,7 @@ def _verdict(ok: bool | None) -> str:
 def target_checks(out: Outcome) -> list[dict[str, str]]:
     return [
         latency_check(out.runs),
+        translation_check(out.runs),
         throughput_check(out.runs),
         memory_check(out.memory),
         ledger_check(out.ledger),
@@ -75,8 +106,8 @@ def _with_errors(text: str, run: WrkResult | None) -> str:
 
 
 def latency_check(runs: list[WrkResult]) -> dict[str, str]:
-    c1 = find_run(runs, "aigateway", "non-stream", 1)
-    add = added_p50(runs, "aigateway")["non-stream"]
+    c1 = find_run(runs, GATEWAY, "non-stream", 1)
+    add = added_p50(runs, GATEWAY)["non-stream"]
     ok = None if add is None or c1 is None else (add <= TARGET_ADDED_P50_MS and not c1.errors)
     return {
         "target": f"added p50 latency at c=1, non-streaming <= {TARGET_ADDED_P50_MS} ms",
@@ -85,8 +116,28 @@ def latency_check(runs: list[WrkResult]) -> dict[str, str]:
     }
 
 
+def translation_check(runs: list[WrkResult]) -> dict[str, str]:
+    """Judged non-streaming; the streaming figure is printed alongside."""
+    pair = [find_run(runs, t, "non-stream", 1) for t in (GATEWAY, GATEWAY_ANTHROPIC)]
+    added = translation_p50(runs)
+    add = added["non-stream"]
+    erred = [r for r in pair if r is not None and r.errors]
+    ok = None if add is None else (add <= TARGET_TRANSLATION_P50_MS and not erred)
+    measured = "-" if add is None else f"{add:+.3f} ms"
+    if added["stream"] is not None:
+        measured += f" (streaming: {added['stream']:+.3f} ms)"
+    for run in erred:
+        measured += f" ({run.target} run had errors: {run.error_text()})"
+    return {
+        "target": f"Anthropic translation adds <= {TARGET_TRANSLATION_P50_MS} ms p50 "
+        "over the OpenAI-wire run at c=1 (non-streaming)",
+        "measured": measured,
+        "result": _verdict(ok),
+    }
+
+
 def throughput_check(runs: list[WrkResult]) -> dict[str, str]:
-    c16 = find_run(runs, "aigateway", "non-stream", max(CONCURRENCIES))
+    c16 = find_run(runs, GATEWAY, "non-stream", max(CONCURRENCIES))
     ok = None if c16 is None else (c16.rps >= TARGET_RPS_C16 and not c16.errors)
     return {
         "target": f">= {TARGET_RPS_C16:,.0f} RPS non-streaming at c=16",
@@ -184,11 +235,12 @@ def soak_lines(runs: list[WrkResult]) -> list[str]:
 
 def render(out: Outcome) -> str:
     lines = ["", "## Results", "", *results_table(out.runs), ""]
-    for target in ("aigateway", "litellm"):
+    for target in COMPARED:
         if find_run(out.runs, target, "non-stream", 1):
             added = added_p50(out.runs, target)
             parts = [f"{mode} {'-' if v is None else f'{v:+.3f} ms'}" for mode, v in added.items()]
             lines.append(f"Added p50 latency at c=1, {target} - direct: " + ", ".join(parts))
+    lines += translation_lines(out.runs)
     bad = [r for r in out.runs if r.errors]
     if bad:
         lines += [
@@ -217,7 +269,8 @@ def write_json(out: Outcome, args: argparse.Namespace) -> Path:
             "python": platform.python_version(),
         },
         "runs": [asdict(r) | {"errors": r.errors} for r in out.runs],
-        "added_p50_ms": {t: added_p50(out.runs, t) for t in ("aigateway", "litellm")},
+        "added_p50_ms": {t: added_p50(out.runs, t) for t in COMPARED},
+        "translation_p50_ms": translation_p50(out.runs),
         "memory": None if out.memory is None else asdict(out.memory),
         "ledger": asdict(out.ledger),
         "targets": target_checks(out),

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """The project's benchmark: nginx upstream direct vs. this gateway (one worker) [vs. LiteLLM], in one run.
 
+The gateway is measured twice in the same process: on the OpenAI wire (relayed) and on the Anthropic
+Messages wire (translated both ways), so the translation's cost is the difference of the two.
+
     python bench/run.py                # full run: 10 s per measurement, 100k-request memory soak
     python bench/run.py --quick        # smoke run: 2 s per measurement, no soak
     python bench/run.py --litellm      # add a LiteLLM proxy (installed into bench/.venv-litellm on demand)
@@ -28,10 +31,20 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from common import CONCURRENCIES, INSTALL_HINT, SOAK_TARGET, UPSTREAM_PORT, Memory, Outcome, StartupError
+from common import (
+    CONCURRENCIES,
+    GATEWAY,
+    INSTALL_HINT,
+    SOAK_TARGET,
+    UPSTREAM_PORT,
+    Memory,
+    Outcome,
+    StartupError,
+)
 from ledger_check import check_ledger
 from procs import (
     Procs,
+    anthropic_target,
     direct_target,
     ensure_litellm,
     find_nginx,
@@ -53,17 +66,23 @@ def _raise_exit(signum: int, _frame: object) -> None:
 
 
 def bench_gateway(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcome) -> None:
+    """The OpenAI-wire and the Anthropic-wire runs against one gateway process, its RSS and its ledger.
+
+    The soak (memory) is OpenAI-wire only; the ledger check covers every request of both runs.
+    """
     proc = start_gateway(args.port, tmp, procs)
     target = gateway_target(args.port)
+    targets = [target, anthropic_target(args.port)]
     pid, verified = server_pid(proc.pid, args.port)
     memory = out.memory = Memory(pid=pid, verified=verified, ready_mb=rss_mb(pid))
     print(f"\n  RSS is read from {verified}", flush=True)
-    runs = warm_up(target, args.warmup)
+    runs = warm_up(targets, args.warmup)
     memory.start_mb = rss_mb(pid)
-    runs += measure(target, args.duration)
+    runs += measure(targets, args.duration)
     memory.after_runs_mb = rss_mb(pid)
     if args.soak > 0:
-        rps = {r.mode: r.rps for r in runs if r.kind == "run" and r.conns == max(CONCURRENCIES)}
+        c16 = [r for r in runs if r.target == GATEWAY and r.kind == "run" and r.conns == max(CONCURRENCIES)]
+        rps = {r.mode: r.rps for r in c16}
         soak_runs = soak(target, args.soak, rps)
         runs += soak_runs
         memory.soak_requests = sum(r.requests for r in soak_runs)
@@ -88,13 +107,13 @@ def bench_litellm(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcom
         out.notes.append("LiteLLM skipped: did not start")
         return
     target = litellm_target(args.litellm_port)
-    out.runs += warm_up(target, args.warmup) + measure(target, args.duration)
+    out.runs += warm_up([target], args.warmup) + measure([target], args.duration)
     procs.stop(proc)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Benchmark nginx direct vs. aigateway (one worker) [vs. LiteLLM]."
+        description="Benchmark nginx direct vs. aigateway (1 worker; OpenAI, Anthropic wire) [vs. LiteLLM]."
     )
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s per measurement, no soak")
     p.add_argument("--litellm", action="store_true", help="also benchmark a LiteLLM proxy")
@@ -147,7 +166,7 @@ def run_all(args: argparse.Namespace, nginx: str, tmp: Path, procs: Procs) -> Ou
         flush=True,
     )
     upstream = start_nginx(nginx, tmp, procs)
-    out.runs += warm_up(direct_target(), args.warmup) + measure(direct_target(), args.duration)
+    out.runs += warm_up([direct_target()], args.warmup) + measure([direct_target()], args.duration)
     bench_gateway(args, tmp, procs, out)
     if args.litellm:
         bench_litellm(args, tmp, procs, out)

@@ -72,7 +72,7 @@ def run_wrk(
 
 def report_run(r: WrkResult) -> None:
     print(
-        f"  {r.kind:7} {r.target:14} {r.mode:10} c={r.conns:<3} {r.rps:>10,.1f} req/s  "
+        f"  {r.kind:7} {r.target:26} {r.mode:10} c={r.conns:<3} {r.rps:>10,.1f} req/s  "
         f"p50 {fmt_ms(r.p50_ms):>8} ms  p99 {fmt_ms(r.p99_ms):>8} ms  ({r.requests:,} requests)",
         flush=True,
     )
@@ -84,13 +84,19 @@ def report_run(r: WrkResult) -> None:
         )
 
 
-def warm_up(target: Target, seconds: int) -> list[WrkResult]:
-    print(f"\n== {target.name} ({target.base_url})", flush=True)
-    return [run_wrk(target, mode, max(CONCURRENCIES), seconds, kind="warm-up") for mode in SCRIPTS]
+def warm_up(targets: list[Target], seconds: int) -> list[WrkResult]:
+    runs: list[WrkResult] = []
+    for target in targets:
+        models = ", ".join(target.models.values())
+        print(f"\n== {target.name} ({target.base_url}; models {models})", flush=True)
+        runs += [run_wrk(target, mode, max(CONCURRENCIES), seconds, kind="warm-up") for mode in SCRIPTS]
+    return runs
 
 
-def measure(target: Target, seconds: int) -> list[WrkResult]:
-    return [run_wrk(target, mode, c, seconds) for mode in SCRIPTS for c in CONCURRENCIES]
+def measure(targets: list[Target], seconds: int) -> list[WrkResult]:
+    """Every mode at every concurrency; targets served by one process take turns per (mode, c), so slow
+    drift on the machine hits them alike and their difference stays fair."""
+    return [run_wrk(t, mode, c, seconds) for mode in SCRIPTS for c in CONCURRENCIES for t in targets]
 
 
 def soak(target: Target, total: int, rps_by_mode: dict[str, float]) -> list[WrkResult]:

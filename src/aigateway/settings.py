@@ -23,6 +23,7 @@ class ProviderConfig(BaseModel):
     api_key: str | None = Field(default=None, repr=False)
     api_key_env: str | None = None
     wire: str | None = None
+    auth: str | None = None  # bearer | x-api-key | x-goog-api-key | api-key | token; default: the wire's
     headers: dict[str, str] = Field(default_factory=dict)
     timeout_s: float | None = None
 

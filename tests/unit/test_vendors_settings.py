@@ -376,3 +376,19 @@ def test_file_providers_feed_build_vendors(clean_env: Path, monkeypatch: pytest.
     assert vendors["x"].credential() == "x-secret"
     assert dict(vendors["x"].headers) == {"X-Org": "acme"}
     assert vendors["openai"].credential() == "sk-config-openai"
+
+
+def test_a_new_vendor_takes_its_wires_auth_style_unless_told() -> None:
+    vendors = build_vendors(
+        {
+            "claude-proxy": ProviderConfig(base_url="http://proxy/v1", wire="anthropic", api_key="k"),
+            "gemini-proxy": ProviderConfig(base_url="http://proxy/v1beta", wire="gemini", api_key="k"),
+            "plain": ProviderConfig(base_url="http://plain/v1", api_key="k"),
+            "custom": ProviderConfig(base_url="http://c/v1", wire="anthropic", auth="bearer", api_key="k"),
+        },
+        environ={},
+    )
+    assert vendors["claude-proxy"].auth == "x-api-key"
+    assert vendors["gemini-proxy"].auth == "x-goog-api-key"
+    assert vendors["plain"].auth == "bearer"
+    assert vendors["custom"].auth == "bearer"

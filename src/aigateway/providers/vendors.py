@@ -96,6 +96,10 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
 )
 
 
+# How each wire format authenticates by default (a new vendor of that wire inherits it).
+WIRE_AUTH = {"openai": "bearer", "anthropic": "x-api-key", "gemini": "x-goog-api-key"}
+
+
 def build_vendors(
     configured: Mapping[str, ProviderConfig], environ: Mapping[str, str] | None = None
 ) -> dict[str, VendorProfile]:
@@ -112,6 +116,7 @@ def build_vendors(
                 base_url=cfg.base_url,
                 key_envs=(cfg.api_key_env,) if cfg.api_key_env else (),
                 key_required=bool(cfg.api_key or cfg.api_key_env),
+                auth=WIRE_AUTH.get(cfg.wire or "openai", "bearer"),
             )
         vendors[name] = replace(
             base,
@@ -119,6 +124,7 @@ def build_vendors(
             key_envs=(cfg.api_key_env,) if cfg.api_key_env else base.key_envs,
             api_key=cfg.api_key or base.api_key,
             wire=cfg.wire or base.wire,
+            auth=cfg.auth or base.auth,
             headers={**base.headers, **cfg.headers},
             timeout_s=cfg.timeout_s or base.timeout_s,
         )
