@@ -495,6 +495,25 @@ def test_429_passes_retry_after_and_geminis_message(gateway: Gateway) -> None:
     assert row["http_status"] == 429 and row["error_type"] == "rate_limit_error" and row["cost_nanousd"] == 0
 
 
+def test_429_retry_delay_from_the_body_becomes_retry_after(gateway: Gateway) -> None:
+    """Gemini puts the delay in the body (RetryInfo); clients get it as a Retry-After header."""
+    upstream = "gemini-2.5-flash-fault-e429"
+    body = {
+        "error": {
+            "code": 429,
+            "message": "Quota exceeded.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37.2s"}],
+        }
+    }
+    gateway.simulator.clear_faults(upstream)
+    gateway.simulator.add_faults(upstream, [{"kind": "status", "status": 429, "body": body}])
+    with pytest.raises(openai.RateLimitError) as exc:
+        gateway.client().chat.completions.create(model="gemtest/fault-e429", messages=USER)
+    assert exc.value.response.headers["retry-after"] == "38"
+    assert "Quota exceeded." in exc.value.message
+
+
 @pytest.mark.parametrize(
     ("kind", "status", "needle"), [("e500", 500, "internal error"), ("e503", 503, "overloaded")]
 )

@@ -61,6 +61,9 @@ def upstream_error(
     if status == 429:
         extra: dict[str, str] = {}
         retry_after = headers.get("retry-after") or headers.get("Retry-After")
+        body_hint = getattr(wire, "retry_after", None)  # wires that say it in the body (Gemini)
+        if not retry_after and callable(body_hint):
+            retry_after = body_hint(raw)
         if retry_after:
             extra["Retry-After"] = retry_after
         return RateLimited(prefix + text, headers=extra, retryable=True)

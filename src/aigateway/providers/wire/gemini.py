@@ -56,7 +56,12 @@ import orjson
 from aigateway.core.errors import InvalidRequest
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import Target, TranslatedResponse, UpstreamRequest
-from aigateway.providers.wire.gemini_stream import GeminiStreamTranslator, completion_from, error_of
+from aigateway.providers.wire.gemini_stream import (
+    GeminiStreamTranslator,
+    completion_from,
+    error_of,
+    retry_after_of,
+)
 from aigateway.providers.wire.openai import auth_headers
 
 DUMMY_SIGNATURE = "skip_thought_signature_validator"
@@ -488,3 +493,7 @@ class GeminiWire:
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
         return error_of(status, raw)
+
+    def retry_after(self, raw: bytes) -> str | None:
+        """Gemini says when to retry in the error body (RetryInfo), not in a header."""
+        return retry_after_of(raw)

@@ -26,6 +26,7 @@ Pure translation (the request side is in gemini.py). Decisions:
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from typing import Any
 
@@ -223,6 +224,25 @@ def _retry_delay(details: Any) -> str | None:
             delay = item.get("retryDelay")
             return delay if isinstance(delay, str) and delay else None
     return None
+
+
+def retry_after_of(raw: bytes) -> str | None:
+    """Whole seconds of a RetryInfo delay (``"37s"``, ``"0.5s"``) for a Retry-After header."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(doc, list) and doc:
+        doc = doc[0]
+    err = doc.get("error") if isinstance(doc, dict) else None
+    delay = _retry_delay(err.get("details")) if isinstance(err, dict) else None
+    if not delay or not delay.endswith("s"):
+        return None
+    try:
+        seconds = float(delay[:-1])
+    except ValueError:
+        return None
+    return str(max(1, math.ceil(seconds)))
 
 
 def error_of(status: int, raw: bytes) -> tuple[str, str | None]:
