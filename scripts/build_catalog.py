@@ -64,6 +64,9 @@ from typing import Any
 # Run as ``python scripts/build_catalog.py``: the script's directory is on sys.path.
 from catalog_spec import CATALOG, EXTRA_CAPABILITIES, FEATURED, Spec
 
+from aigateway.core.catalog import MODALITIES as CATALOG_MODALITIES
+from aigateway.core.pricing import PRICE_KEYS as LOADER_PRICE_KEYS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "catalog-data" / "model_prices_and_context_window.json"
 DEFAULT_OUT = ROOT / "src" / "aigateway" / "data" / "catalog.json"
@@ -147,21 +150,9 @@ MODE_TO_MODALITY: dict[str, str] = {
     "rerank": "rerank",
     "moderation": "moderation",
 }
-MODALITIES = ("text", "image", "audio-stt", "audio-tts", "video", "embedding", "rerank", "moderation")
-
-PRICE_KEYS = (
-    "input_per_mtok",
-    "output_per_mtok",
-    "cached_input_per_mtok",
-    "cache_write_per_mtok",
-    "reasoning_per_mtok",
-    "per_image",
-    "input_per_image",
-    "input_per_second",
-    "output_per_second",
-    "per_mchar",
-    "per_query",
-)
+# One source of truth with the loader that reads the catalog.
+MODALITIES = CATALOG_MODALITIES
+PRICE_KEYS = LOADER_PRICE_KEYS
 ALLOWED_PRICES: dict[str, frozenset[str]] = {
     "text": frozenset(
         {

@@ -61,7 +61,7 @@ import orjson
 from aigateway.core.errors import InvalidRequest
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.anthropic_stream import AnthropicStreamTranslator, translate_message
-from aigateway.providers.wire.base import Target, TranslatedResponse, UpstreamRequest
+from aigateway.providers.wire.base import Target, TranslatedResponse, UpstreamRequest, error_from_json
 from aigateway.providers.wire.openai import auth_headers
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -423,16 +423,4 @@ class AnthropicWire:
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
         """Anthropic's ``{"type": "error", "error": {"type", "message"}}`` -> (message, error type)."""
-        try:
-            doc = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            text = raw.decode("utf-8", "replace").strip()
-            return (text[:500] or f"upstream answered HTTP {status}"), None
-        err = doc.get("error") if isinstance(doc, dict) else None
-        if isinstance(err, dict):
-            kind = err.get("type")
-            message = err.get("message") or f"upstream answered HTTP {status}"
-            return str(message), (str(kind) if kind else None)
-        if isinstance(err, str):
-            return err, None
-        return f"upstream answered HTTP {status}", None
+        return error_from_json(status, raw, ("type",))

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from aigateway.core.errors import GatewayError
 from aigateway.core.pricing import Usage
 from aigateway.providers.vendors import VendorProfile
@@ -54,6 +56,27 @@ class StreamOutput:
     usage: Usage | None = None
     done: bool = False
     error: GatewayError | None = None
+
+
+def error_from_json(status: int, raw: bytes, code_keys: tuple[str, ...]) -> tuple[str, str | None]:
+    """(message, code) of the common ``{"error": {"message", <code key>...}}`` error body.
+
+    Also takes ``{"error": "text"}``, ``{"message": "text"}`` and non-JSON bodies (first 500 chars).
+    """
+    fallback = f"upstream answered HTTP {status}"
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return (raw.decode("utf-8", "replace").strip()[:500] or fallback), None
+    err = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(err, dict):
+        code = next((err[k] for k in code_keys if err.get(k)), None)
+        return str(err.get("message") or fallback), (str(code) if code else None)
+    if isinstance(err, str):
+        return err, None
+    if isinstance(doc, dict) and isinstance(doc.get("message"), str):
+        return doc["message"], None
+    return fallback, None
 
 
 def openai_usage(usage: Usage) -> dict[str, Any]:

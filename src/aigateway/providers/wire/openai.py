@@ -15,7 +15,13 @@ import orjson
 from aigateway.core.errors import ProviderError
 from aigateway.core.pricing import Usage
 from aigateway.providers.vendors import VendorProfile
-from aigateway.providers.wire.base import StreamOutput, Target, TranslatedResponse, UpstreamRequest
+from aigateway.providers.wire.base import (
+    StreamOutput,
+    Target,
+    TranslatedResponse,
+    UpstreamRequest,
+    error_from_json,
+)
 
 # Fields only the gateway understands; never sent upstream.
 GATEWAY_FIELDS = ("webhook_url",)
@@ -192,19 +198,4 @@ class OpenAIWire:
         return OpenAIStreamTranslator(include_usage)
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
-        try:
-            doc = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            text = raw.decode("utf-8", "replace").strip()
-            return (text[:500] or f"upstream answered HTTP {status}"), None
-        err = doc.get("error") if isinstance(doc, dict) else None
-        if isinstance(err, dict):
-            code = err.get("code") or err.get("type")
-            return str(err.get("message") or f"upstream answered HTTP {status}"), (
-                str(code) if code else None
-            )
-        if isinstance(err, str):
-            return err, None
-        if isinstance(doc, dict) and isinstance(doc.get("message"), str):
-            return doc["message"], None
-        return f"upstream answered HTTP {status}", None
+        return error_from_json(status, raw, ("code", "type"))
