@@ -1343,3 +1343,29 @@ def test_adapter_requests_are_accepted_by_the_simulator(sim: SimulatorServer) ->
     completion = ChatCompletion.model_validate_json(WIRE.parse_response(raw, request).body)
     assert "the tool returned" in (completion.choices[0].message.content or "")
     assert (completion.choices[0].message.model_extra or {}).get("reasoning_content")
+
+
+def test_fewer_candidates_than_asked_complete_when_the_stream_closes() -> None:
+    """n=2 asked, Gemini streamed one candidate: the close completes the stream, it is not cut."""
+    translator = GeminiStreamTranslator({"n": 2, "model": "gemini-2.5-flash"}, include_usage=True)
+    event = {
+        "candidates": [
+            {"index": 0, "content": {"role": "model", "parts": [{"text": "Hi"}]}, "finishReason": "STOP"}
+        ],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 1, "totalTokenCount": 6},
+        "responseId": "r1",
+        "modelVersion": "gemini-2.5-flash",
+    }
+    out = translator.feed(orjson.dumps(event))
+    assert out.usage is None, "still waiting for the second candidate"
+    end = translator.finish()
+    assert end.usage == Usage(input_tokens=5, output_tokens=1)
+    last = end.chunks[-1]
+    assert isinstance(last, dict) and last["choices"] == [] and last["usage"]["prompt_tokens"] == 5
+    assert translator.finish().usage is None, "completes once"
+
+
+def test_a_stream_closed_mid_candidate_is_not_completed() -> None:
+    translator = GeminiStreamTranslator({"model": "gemini-2.5-flash"}, include_usage=True)
+    translator.feed(orjson.dumps({"candidates": [{"index": 0, "content": {"parts": [{"text": "Hel"}]}}]}))
+    assert translator.finish().usage is None

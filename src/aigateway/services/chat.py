@@ -267,7 +267,16 @@ class ChatService:
                 if out.done:
                     break
             else:
-                # The upstream closed without [DONE]: a cut stream unless usage already arrived.
+                # The upstream closed without an end marker: the translator may complete the stream
+                # now; without usage by then, the stream was cut.
+                finish = getattr(translator, "finish", None)
+                if callable(finish):
+                    out = finish()
+                    if out.usage is not None:
+                        usage = out.usage
+                        self._stamp_cost(out.chunks, self.price(call, usage))
+                    for chunk in out.chunks:
+                        yield encode_event(chunk)
                 if usage is None:
                     raise ProviderError("The provider ended the stream before it was complete.")
             yield DONE

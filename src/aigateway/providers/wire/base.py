@@ -91,6 +91,13 @@ def openai_usage(usage: Usage) -> dict[str, Any]:
 
 
 class StreamTranslator(Protocol):
+    """Turns upstream stream events into client chunks.
+
+    A translator may also define ``finish() -> StreamOutput``, called when the upstream closes the
+    stream without an end marker: it can complete the stream there (emit the usage chunk) rather than
+    leave it to be treated as cut.
+    """
+
     generated_units: int  # rough count of generated pieces, for billing a stream cut short
 
     def feed(self, data: bytes) -> StreamOutput: ...

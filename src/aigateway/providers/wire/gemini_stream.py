@@ -334,15 +334,26 @@ class GeminiStreamTranslator:
             out.usage = late[1] if late is not None else None
             return out
         if self.started and self.finished >= self.started and len(self.finished) >= self.expected:
-            self.complete = True
-            usage = usage_of(self.usage_meta)
-            if usage is None:
-                out.usage = Usage(output_tokens=self.generated_units, estimated=True)
-                return out
-            if self.include_usage:
-                chunks.append({**self._head(), "choices": [], "usage": usage[0]})
-            out.usage = usage[1]
+            self._complete(out)
         return out
+
+    def finish(self) -> StreamOutput:
+        """The upstream closed the stream. Gemini may return fewer candidates than ``n`` asked for:
+        if every candidate it started has finished, the stream is complete, not cut."""
+        out = StreamOutput()
+        if not self.complete and self.started and self.finished >= self.started:
+            self._complete(out)
+        return out
+
+    def _complete(self, out: StreamOutput) -> None:
+        self.complete = True
+        usage = usage_of(self.usage_meta)
+        if usage is None:
+            out.usage = Usage(output_tokens=self.generated_units, estimated=True)
+            return
+        if self.include_usage:
+            out.chunks.append({**self._head(), "choices": [], "usage": usage[0]})
+        out.usage = usage[1]
 
     def _start(self, index: int, chunks: list[dict[str, Any] | bytes]) -> None:
         if index not in self.started:
