@@ -62,7 +62,8 @@ from pathlib import Path
 from typing import Any
 
 # Run as ``python scripts/build_catalog.py``: the script's directory is on sys.path.
-from catalog_spec import CATALOG, EXTRA_CAPABILITIES, FEATURED, Spec
+from catalog_capabilities import EXTRA_CAPABILITIES
+from catalog_spec import CATALOG, FEATURED, Spec
 
 from aigateway.core.catalog import MODALITIES as CATALOG_MODALITIES
 from aigateway.core.pricing import PRICE_KEYS as LOADER_PRICE_KEYS
