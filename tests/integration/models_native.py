@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.gemini import NON_STREAM, STREAMS
+
 ANTHROPIC_MODELS: list[dict[str, Any]] = [
     # Anthropic: every recording (model "claude-rec/<file>", upstream "rec:anthropic/<file>"), synthesized
     # models with and without native structured output, one model per injected fault. Sonnet prices.
@@ -69,23 +71,7 @@ GEMINI_MODELS: list[dict[str, Any]] = [
         "deployments": [{"provider": "google", "upstream_model": upstream}],
     }
     for slug, upstream, caps in (
-        *(
-            (f"rec-{name}", f"rec.gemini.{name}", 6)
-            for name in (
-                "generate-content-basic",
-                "generate-content-function-call",
-                "generate-content-json-schema",
-                "generate-content-thinking",
-                "stream-sse-text",
-                "stream-sse-function-call",
-                "stream-sse-function-call-thought-signature",
-                "stream-sse-thinking",
-                "stream-json-array-text",
-                "stream-json-array-function-call",
-                "stream-json-array-response-schema",
-                "error-404-model",
-            )
-        ),
+        *((f"rec-{name}", f"rec.gemini.{name}", 6) for name in (*NON_STREAM, *STREAMS, "error-404-model")),
         ("flash-2.5", "gemini-2.5-flash-sim", 6),
         ("flash-3", "gemini-3-flash-sim", 6),
         ("plain", "gemini-2.0-flash-sim", 5),

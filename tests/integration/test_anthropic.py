@@ -22,7 +22,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from aigateway.core.pricing import Usage
 from tests.integration.conftest import RECORDINGS, UPSTREAM_KEY, Gateway
 from tests.integration.models_native import ANTHROPIC_MODELS
-from tests.unit.test_anthropic_wire import (
+from tests.support.anthropic import (
     check_chunks,
     essentials,
     openai_equivalent,

@@ -21,7 +21,7 @@ from aigateway.providers.simulated import generate_from_schema
 from aigateway.providers.wire.gemini import DUMMY_SIGNATURE
 from aigateway.simulators.recordings import parse_sse
 from tests.integration.conftest import RECORDINGS, Gateway
-from tests.unit.test_gemini_wire import oracle
+from tests.support.gemini import NON_STREAM, STREAMS, oracle
 
 USER = [{"role": "user", "content": "Tell me something"}]
 PRICES = {"input": Decimal("0.3"), "cached": Decimal("0.03"), "output": Decimal("2.5")}
@@ -44,21 +44,6 @@ CLOCK = {
         },
     },
 }
-NON_STREAM = [
-    "generate-content-basic",
-    "generate-content-function-call",
-    "generate-content-json-schema",
-    "generate-content-thinking",
-]
-STREAMS = [
-    "stream-sse-text",
-    "stream-sse-function-call",
-    "stream-sse-function-call-thought-signature",
-    "stream-sse-thinking",
-    "stream-json-array-text",
-    "stream-json-array-function-call",
-    "stream-json-array-response-schema",
-]
 
 
 # -- what a recording holds ---------------------------------------------------------------------
