@@ -33,7 +33,7 @@ from aigateway.providers import simulated
 from aigateway.providers.sse import DONE, encode_event, stream_events
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.anthropic import AnthropicWire
-from aigateway.providers.wire.base import StreamTranslator, Target, WireAdapter
+from aigateway.providers.wire.base import StreamTranslator, Target, UpstreamRequest, WireAdapter
 from aigateway.providers.wire.gemini import GeminiWire
 from aigateway.providers.wire.openai import OpenAIStreamTranslator, OpenAIWire, usage_from
 from aigateway.services.auth import Principal
@@ -63,6 +63,7 @@ class Call:
     upstream_ms: int = 0
     settled: bool = False
     prompt_estimate: int = 0  # the gateway's own count of the prompt, for a stream cut short
+    reserved_output: int = 0  # output tokens the reservation covers
 
 
 @dataclass(slots=True)
@@ -109,7 +110,7 @@ class ChatService:
             await self.ctx.ledger.wait_for_room()
             call.prompt_estimate = simulated.prompt_tokens(body)
             if not call.principal.is_test:
-                estimate = self.estimate(entry, call.pricing, call.prompt_estimate, parsed)
+                estimate = self.estimate(call, entry, call.pricing, parsed)
                 call.reserved = await self.ctx.wallets.reserve(call.principal.account_id, estimate)
             if route.vendor is None:
                 return self.simulate(call, body, entry)
@@ -187,12 +188,23 @@ class ChatService:
             + (f"; the gateway has no adapter yet for {', '.join(unsupported)}." if unsupported else ".")
         )
 
-    def estimate(self, entry: ModelEntry, pricing: Pricing, prompt_tokens: int, req: ChatRequest) -> int:
+    def estimate(self, call: Call, entry: ModelEntry, pricing: Pricing, req: ChatRequest) -> int:
         """A cost to reserve before dispatch: the prompt, and the output the call may produce."""
         out = req.max_completion_tokens or req.max_tokens
         if out is None:
             out = min(entry.max_output_tokens or 10**9, self.ctx.settings.default_reserve_output_tokens)
-        return max_cost_nano(pricing, prompt_tokens, out * (req.n or 1))
+        call.reserved_output = out * (req.n or 1)
+        return max_cost_nano(pricing, call.prompt_estimate, call.reserved_output)
+
+    async def cover_raised_limit(self, call: Call, request: UpstreamRequest) -> None:
+        """Top up the reservation when the adapter raised the output limit (a thinking budget)."""
+        raised = request.context.get("max_output_tokens")
+        if call.principal.is_test or call.pricing is None or not isinstance(raised, int):
+            return
+        if raised > call.reserved_output:
+            extra = max_cost_nano(call.pricing, 0, raised - call.reserved_output)
+            call.reserved += await self.ctx.wallets.reserve(call.principal.account_id, extra)
+            call.reserved_output = raised
 
     # -- dispatch ------------------------------------------------------------------------------
     async def dispatch(self, call: Call, body: dict[str, Any], route: Route) -> Completed | Streaming:
@@ -200,6 +212,7 @@ class ChatService:
         assert vendor is not None and wire is not None
         target = Target(route.deployment.upstream_model, route.max_output_tokens, route.capabilities)
         request = wire.build_request(body, target, vendor, route.credential)
+        await self.cover_raised_limit(call, request)
         call.upstream_started = time.perf_counter()
         response = await open_upstream(self.ctx.session, vendor, request)
         if response.status >= 400:

@@ -368,6 +368,7 @@ class AnthropicWire:
                 context["thinking_budget"] = budget
 
         out: dict[str, Any] = {"model": target.upstream_model, "max_tokens": max_tokens}
+        context["max_output_tokens"] = max_tokens  # what the call may now produce, for the wallet
         if system:
             plain = all(set(b) == {"type", "text"} for b in system)
             out["system"] = "\n\n".join(b["text"] for b in system) if plain else system

@@ -5,6 +5,8 @@ answer back into an OpenAI ChatCompletion, and each upstream stream event into z
 chunks. The dispatcher (services/chat.py, services/dispatch.py) does the HTTP; the adapter never
 sees a socket. Adapter-private facts about one call (a tool forced to get JSON, the ids given to
 parallel calls) travel in ``UpstreamRequest.context`` from ``build_request`` to the answer's parsing.
+An adapter that sets the output limit itself (Anthropic raises it to fit a thinking budget) says so
+in ``context["max_output_tokens"]``, so the wallet reservation can cover it.
 """
 
 from __future__ import annotations
