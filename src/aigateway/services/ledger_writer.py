@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from aigateway.core.ledger import LedgerEntry
 from aigateway.services.wallet import WalletBook
 from aigateway.storage.accounts import AccountStore
-from aigateway.storage.ledger import LedgerSink, write_batch
+from aigateway.storage.ledger import LedgerSink
 
 log = logging.getLogger("aigateway.ledger")
 
@@ -42,7 +42,6 @@ class LedgerWriter:
         spill_dir: Path,
         high_water: int = 50_000,
     ) -> None:
-        self._engine = engine
         self._store = store
         self._wallets = wallets
         self._interval = interval_s
@@ -69,10 +68,6 @@ class LedgerWriter:
         """Backpressure: returns at once unless storage is ``high_water`` entries behind."""
         if not self._drained.is_set():
             await self._drained.wait()
-
-    @property
-    def pending(self) -> int:
-        return len(self._buffer)
 
     async def start(self) -> None:
         await asyncio.to_thread(self._replay_spills)
@@ -149,6 +144,6 @@ class LedgerWriter:
                 raw["created_at"] = datetime.fromisoformat(raw["created_at"])
                 entries.append(LedgerEntry(**raw))
             if entries:
-                write_batch(self._engine, entries)
+                self._sink.write(entries)
             path.unlink()
             log.warning("replayed %d spilled ledger entries from %s", len(entries), path)
