@@ -58,6 +58,7 @@ class ModelEntry:
     featured: bool = False
     aliases: tuple[str, ...] = ()
     source: str = "catalog"
+    dimensions: int | None = None  # embedding models: the native vector size
 
     def supports(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -78,6 +79,7 @@ class ModelEntry:
             "providers": [d.provider for d in self.deployments],
             "featured": self.featured,
             "aliases": list(self.aliases),
+            **({"dimensions": self.dimensions} if self.dimensions else {}),
         }
 
 
@@ -190,6 +192,7 @@ def parse_entry(raw: Mapping[str, Any], *, source: str = "catalog") -> ModelEntr
         featured=bool(raw.get("featured", False)),
         aliases=tuple(str(a) for a in raw.get("aliases") or []),
         source=source,
+        dimensions=_opt_int(raw.get("dimensions")),
     )
 
 

@@ -17,17 +17,36 @@ from aigateway.settings import ProviderConfig
 
 
 @dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where one operation of a vendor lives: the wire it speaks there, and a path under base_url."""
+
+    wire: str
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class VendorProfile:
     name: str
     base_url: str
     key_envs: tuple[str, ...]
     wire: str = "openai"
-    auth: str = "bearer"  # "bearer", "x-api-key", "x-goog-api-key" or "none"
+    auth: str = "bearer"  # "bearer", "x-api-key", "x-goog-api-key", "api-key", "token" or "none"
     headers: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
     key_required: bool = True
     sends_reasoning_content: bool = False
     timeout_s: float | None = None
+    # Operations served at another wire or path than the vendor's default (Cohere's chat is its
+    # OpenAI-compatible API under /compatibility/v1; its embed and rerank are its own v2 API).
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+
+    def for_operation(self, operation: str) -> VendorProfile:
+        """This vendor as one operation sees it: that operation's wire, and base URL with its path."""
+        endpoint = self.endpoints.get(operation)
+        if endpoint is None:
+            return self
+        base = self.base_url.rstrip("/") + endpoint.path if self.base_url else ""
+        return replace(self, wire=endpoint.wire, base_url=base, endpoints={})
 
     def credential(self) -> str | None:
         if self.api_key:
@@ -74,7 +93,14 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
     _p("cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
     _p("deepinfra", "https://api.deepinfra.com/v1/openai", "DEEPINFRA_API_KEY"),
     _p("perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
-    _p("cohere", "https://api.cohere.ai/compatibility/v1", "COHERE_API_KEY", "CO_API_KEY"),
+    _p(
+        "cohere",
+        "https://api.cohere.com",
+        "COHERE_API_KEY",
+        "CO_API_KEY",
+        wire="cohere",
+        endpoints={"chat": Endpoint("openai", "/compatibility/v1")},
+    ),
     _p("zai", "https://api.z.ai/api/paas/v4", "ZAI_API_KEY"),
     _p("dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
     _p("sambanova", "https://api.sambanova.ai/v1", "SAMBANOVA_API_KEY"),

@@ -61,7 +61,13 @@ import orjson
 from aigateway.core.errors import InvalidRequest
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.anthropic_stream import AnthropicStreamTranslator, translate_message
-from aigateway.providers.wire.base import Target, TranslatedResponse, UpstreamRequest, error_from_json
+from aigateway.providers.wire.base import (
+    Target,
+    TranslatedResponse,
+    UpstreamFailure,
+    UpstreamRequest,
+    error_from_json,
+)
 from aigateway.providers.wire.openai import auth_headers
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -410,6 +416,8 @@ class AnthropicWire:
             body=orjson.dumps(out),
             stream=stream,
             context=context,
+            wire="anthropic",
+            operation="chat",
         )
 
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
@@ -422,6 +430,6 @@ class AnthropicWire:
             json_wrapped=bool(request.context.get("json_wrapped")),
         )
 
-    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
-        """Anthropic's ``{"type": "error", "error": {"type", "message"}}`` -> (message, error type)."""
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
+        """Anthropic's ``{"type": "error", "error": {"type", "message"}}`` (the code is its type)."""
         return error_from_json(status, raw, ("type",))

@@ -55,7 +55,7 @@ import orjson
 
 from aigateway.core.errors import InvalidRequest
 from aigateway.providers.vendors import VendorProfile
-from aigateway.providers.wire.base import Target, TranslatedResponse, UpstreamRequest
+from aigateway.providers.wire.base import Target, TranslatedResponse, UpstreamFailure, UpstreamRequest
 from aigateway.providers.wire.gemini_stream import (
     GeminiStreamTranslator,
     completion_from,
@@ -480,6 +480,8 @@ class GeminiWire:
                 "n": n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1,
                 "seed": hashlib.sha256(payload).hexdigest()[:24],
             },
+            wire="gemini",
+            operation="chat",
         )
 
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
@@ -491,8 +493,9 @@ class GeminiWire:
     def stream_translator(self, request: UpstreamRequest, include_usage: bool) -> GeminiStreamTranslator:
         return GeminiStreamTranslator(request.context, include_usage)
 
-    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
-        return error_of(status, raw)
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
+        message, code = error_of(status, raw)
+        return UpstreamFailure(message, code)
 
     def retry_after(self, raw: bytes) -> str | None:
         """Gemini says when to retry in the error body (RetryInfo), not in a header."""

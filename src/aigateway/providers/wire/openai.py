@@ -19,6 +19,7 @@ from aigateway.providers.wire.base import (
     StreamOutput,
     Target,
     TranslatedResponse,
+    UpstreamFailure,
     UpstreamRequest,
     error_from_json,
 )
@@ -181,6 +182,8 @@ class OpenAIWire:
             headers=auth_headers(vendor, credential),
             body=orjson.dumps(out),
             stream=stream,
+            wire="openai",
+            operation="chat",
         )
 
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
@@ -197,5 +200,5 @@ class OpenAIWire:
     def stream_translator(self, request: UpstreamRequest, include_usage: bool) -> OpenAIStreamTranslator:
         return OpenAIStreamTranslator(include_usage)
 
-    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> tuple[str, str | None]:
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
         return error_from_json(status, raw, ("code", "type"))
