@@ -177,13 +177,13 @@ def test_usage_with_cache_writes_reads_and_thinking_is_priced_at_each_rate() -> 
 def test_recorded_errors_parsed(name: str) -> None:
     recording = load_recording(name)
     error = json.loads(recording["response"]["body"])["error"]
-    got = WIRE.parse_error(recording["response"]["status"], recording["response"]["body"].encode(), {})
+    got = tuple(WIRE.parse_error(recording["response"]["status"], recording["response"]["body"].encode(), {}))
     assert got == (error["message"], error["type"])
 
 
 def test_unreadable_errors_and_answers() -> None:
-    assert WIRE.parse_error(502, b"<html>Bad gateway</html>", {}) == ("<html>Bad gateway</html>", None)
-    assert WIRE.parse_error(500, b"", {}) == ("upstream answered HTTP 500", None)
-    assert WIRE.parse_error(500, b'{"error": "boom"}', {}) == ("boom", None)
+    assert tuple(WIRE.parse_error(502, b"<html>Bad gateway</html>", {})) == ("<html>Bad gateway</html>", None)
+    assert tuple(WIRE.parse_error(500, b"", {})) == ("upstream answered HTTP 500", None)
+    assert tuple(WIRE.parse_error(500, b'{"error": "boom"}', {})) == ("boom", None)
     with pytest.raises(ValueError):
         WIRE.parse_response(b'{"type": "error"}', upstream())

@@ -185,10 +185,10 @@ def test_parse_error() -> None:
             "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}],
         }
     }
-    assert WIRE.parse_error(429, orjson.dumps([quota]), {}) == (
+    assert tuple(WIRE.parse_error(429, orjson.dumps([quota]), {})) == (
         "You exceeded your current quota. (retry in 37s)",
         "RESOURCE_EXHAUSTED",
     )
-    assert WIRE.parse_error(502, b"<html>Bad gateway</html>", {}) == ("<html>Bad gateway</html>", None)
-    assert WIRE.parse_error(500, b"", {}) == ("upstream answered HTTP 500", None)
-    assert WIRE.parse_error(500, b'{"other": 1}', {}) == ("upstream answered HTTP 500", None)
+    assert tuple(WIRE.parse_error(502, b"<html>Bad gateway</html>", {})) == ("<html>Bad gateway</html>", None)
+    assert tuple(WIRE.parse_error(500, b"", {})) == ("upstream answered HTTP 500", None)
+    assert tuple(WIRE.parse_error(500, b'{"other": 1}', {})) == ("upstream answered HTTP 500", None)

@@ -205,7 +205,7 @@ def test_simulator_faults_and_request_log(sim: SimulatorServer) -> None:
     status, headers, raw = _post(sim, f"/v1beta/models/{model}:generateContent", SIMPLE)
     error = json.loads(raw)["error"]
     assert status == 429 and headers["retry-after"] == "3" and error["status"] == "RESOURCE_EXHAUSTED"
-    assert WIRE.parse_error(429, raw, headers)[0].endswith("(retry in 1s)")
+    assert WIRE.parse_error(429, raw, headers).message.endswith("(retry in 1s)")
     status, _, raw = _post(sim, f"/v1beta/models/{model}:generateContent", SIMPLE)
     assert status == 503 and json.loads(raw)["error"]["status"] == "UNAVAILABLE"
     sim.add_faults(model, [{"kind": "cut", "after_chunks": 1}])

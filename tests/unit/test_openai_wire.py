@@ -490,39 +490,39 @@ def test_parse_error_openai_shape() -> None:
             }
         }
     )
-    assert WIRE.parse_error(401, raw, {}) == ("Incorrect API key provided.", "invalid_api_key")
+    assert tuple(WIRE.parse_error(401, raw, {})) == ("Incorrect API key provided.", "invalid_api_key")
 
 
 def test_parse_error_type_when_no_code() -> None:
     raw = orjson.dumps({"error": {"message": "Slow down", "type": "rate_limit_error", "code": None}})
-    assert WIRE.parse_error(429, raw, {}) == ("Slow down", "rate_limit_error")
+    assert tuple(WIRE.parse_error(429, raw, {})) == ("Slow down", "rate_limit_error")
 
 
 def test_parse_error_numeric_code() -> None:
     raw = orjson.dumps({"error": {"message": "Too many requests", "code": 429}})
-    assert WIRE.parse_error(429, raw, {}) == ("Too many requests", "429")
+    assert tuple(WIRE.parse_error(429, raw, {})) == ("Too many requests", "429")
 
 
 def test_parse_error_object_without_message() -> None:
-    assert WIRE.parse_error(500, b'{"error": {}}', {}) == ("upstream answered HTTP 500", None)
+    assert tuple(WIRE.parse_error(500, b'{"error": {}}', {})) == ("upstream answered HTTP 500", None)
 
 
 def test_parse_error_string() -> None:
-    assert WIRE.parse_error(400, b'{"error": "model not found"}', {}) == ("model not found", None)
+    assert tuple(WIRE.parse_error(400, b'{"error": "model not found"}', {})) == ("model not found", None)
 
 
 def test_parse_error_top_level_message() -> None:
-    assert WIRE.parse_error(422, b'{"message": "bad field", "detail": []}', {}) == ("bad field", None)
+    assert tuple(WIRE.parse_error(422, b'{"message": "bad field", "detail": []}', {})) == ("bad field", None)
 
 
 @pytest.mark.parametrize("raw", [b"[]", b"null", b"42", b'{"detail": "x"}', b'{"error": 5}'])
 def test_parse_error_unknown_json(raw: bytes) -> None:
-    assert WIRE.parse_error(503, raw, {}) == ("upstream answered HTTP 503", None)
+    assert tuple(WIRE.parse_error(503, raw, {})) == ("upstream answered HTTP 503", None)
 
 
 def test_parse_error_not_json() -> None:
     raw = b"  <html><body>502 Bad Gateway</body></html>\n"
-    assert WIRE.parse_error(502, raw, {}) == ("<html><body>502 Bad Gateway</body></html>", None)
+    assert tuple(WIRE.parse_error(502, raw, {})) == ("<html><body>502 Bad Gateway</body></html>", None)
 
 
 def test_parse_error_not_json_is_truncated() -> None:
@@ -532,8 +532,8 @@ def test_parse_error_not_json_is_truncated() -> None:
 
 
 def test_parse_error_empty_and_invalid_utf8() -> None:
-    assert WIRE.parse_error(504, b"", {}) == ("upstream answered HTTP 504", None)
-    assert WIRE.parse_error(504, b"   \n", {}) == ("upstream answered HTTP 504", None)
+    assert tuple(WIRE.parse_error(504, b"", {})) == ("upstream answered HTTP 504", None)
+    assert tuple(WIRE.parse_error(504, b"   \n", {})) == ("upstream answered HTTP 504", None)
     message, _ = WIRE.parse_error(500, b"bad \xff\xfe bytes", {})
     assert message == "bad \ufffd\ufffd bytes"
 

@@ -54,9 +54,9 @@ def upstream_error(
     credential: str | None,
 ) -> GatewayError:
     """Map an upstream error answer to the gateway's error, passing the message on, scrubbed."""
-    message, _code = wire.parse_error(status, raw, dict(headers))
+    failure = wire.parse_error(status, raw, dict(headers))
     secrets = [credential] if credential else []
-    text = scrub(message, secrets)
+    text = scrub(failure.message, secrets)
     prefix = f"Provider '{vendor.name}' answered {status}: "
     if status == 429:
         extra: dict[str, str] = {}

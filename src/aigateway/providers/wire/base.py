@@ -12,7 +12,7 @@ in ``context["max_output_tokens"]``, so the wallet reservation can cover it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -116,6 +116,10 @@ class UpstreamFailure:
     message: str
     code: str | None = None
     param: str | None = None
+
+    def __iter__(self) -> Iterator[str | None]:
+        """Unpacks as ``(message, code)``."""
+        return iter((self.message, self.code))
 
 
 def error_from_json(status: int, raw: bytes, code_keys: tuple[str, ...]) -> UpstreamFailure:
