@@ -515,7 +515,16 @@ def test_parse_error_top_level_message() -> None:
     assert tuple(WIRE.parse_error(422, b'{"message": "bad field", "detail": []}', {})) == ("bad field", None)
 
 
-@pytest.mark.parametrize("raw", [b"[]", b"null", b"42", b'{"detail": "x"}', b'{"error": 5}'])
+def test_parse_error_detail_and_param() -> None:
+    # Voyage (and FastAPI servers) answer {"detail": "..."}; OpenAI names the parameter at fault.
+    assert WIRE.parse_error(400, b'{"detail": "Model x is not supported."}', {}).message == (
+        "Model x is not supported."
+    )
+    raw = b'{"error": {"message": "bad", "type": "invalid_request_error", "param": "messages", "code": null}}'
+    assert WIRE.parse_error(400, raw, {}).param == "messages"
+
+
+@pytest.mark.parametrize("raw", [b"[]", b"null", b"42", b'{"detail": []}', b'{"error": 5}'])
 def test_parse_error_unknown_json(raw: bytes) -> None:
     assert tuple(WIRE.parse_error(503, raw, {})) == ("upstream answered HTTP 503", None)
 
