@@ -172,3 +172,90 @@ def test_text_without_secrets_unchanged(text: str) -> None:
 def test_words_ending_in_sk_are_not_keys() -> None:
     text = "Unknown parameter 'task-specific-options' for desk-reservations"
     assert scrub(text) == text
+
+
+# -- an explicit secret takes the whole token it starts, and long or masked prefixes of it ---------
+UPSTREAM = "sk-upstream-secret-key-0123456789abcdef"  # 39 characters, like the integration suite's
+PLAIN = "ZZ9plural-Z-alpha-0123456789"  # an explicit secret that matches none of the patterns
+
+
+@pytest.mark.parametrize("tail", ["XYZ", "XYZ789abc", "-more_key-chars", "==", "0", ".and.dots"])
+def test_secret_echoed_with_more_characters(tail: str) -> None:
+    for secret in ("sk-upstream-abc123", PLAIN):
+        text = f"Incorrect API key provided: {secret}{tail}. Check it."
+        assert scrub(text, [secret]) == f"Incorrect API key provided: {R}. Check it."
+        assert scrub(f"{secret}{tail}", [secret]) == R  # at the start and end of the text too
+
+
+def test_secret_echoed_twice_in_a_row_is_one_token() -> None:
+    assert scrub(f"key {PLAIN}{PLAIN}!", [PLAIN]) == f"key {R}!"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("(", ")"), ('"', '",'), ("'", "'"), ("key=", "&alt=sse"), ("<", ">"), (" ", ". ")]
+)
+def test_punctuation_around_a_secret_is_kept(before: str, after: str) -> None:
+    assert scrub(f"x{before}{PLAIN}{after}y", [PLAIN]) == f"x{before}{R}{after}y"
+
+
+def test_secret_with_characters_that_are_not_key_characters() -> None:
+    secret = "p@ss:w0rd/with spaces"
+    assert scrub(f"login {secret} failed", [secret]) == f"login {R} failed"
+
+
+@pytest.mark.parametrize("mask", ["...", "…", "..", "***", "*", "•••", "...***"])
+def test_long_prefix_then_a_mask(mask: str) -> None:
+    for secret in (UPSTREAM, PLAIN):
+        half = secret[: (len(secret) + 1) // 2]
+        assert scrub(f"key {half}{mask} is invalid", [secret]) == f"key {R} is invalid"
+        assert scrub(f"key {secret[:20]}{mask}{secret[-4:]} is invalid", [secret]) == f"key {R} is invalid"
+
+
+def test_first_20_characters_of_a_40_character_key() -> None:
+    secret = "sk-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z01234"
+    assert len(secret) == 40
+    for echo in (f"{secret[:20]}...", f"{secret[:20]}...{secret[-3:]}", f"{secret[:20]}", f"{secret[:25]}?"):
+        out = scrub(f"Incorrect API key provided: {echo}. See the docs.", [secret])
+        assert secret[3:20] not in out and secret[-3:] not in out, (echo, out)
+        assert out.startswith(f"Incorrect API key provided: {R}"), out
+
+
+def test_openai_style_masked_keys() -> None:
+    secret = "sk-proj-abcD3fGh1jKlMnOpQrStUvWxYz0123456789-AbCdEfGhIjKlMnOpxyz"
+    for echo in (
+        "sk-proj-abc...xyz",
+        "sk-proj-abc…xyz",
+        "sk-proj-********************xyz",
+        "sk-proj-abcD...0xyz",
+    ):
+        assert scrub(f"Incorrect API key provided: {echo}.", [secret]) == f"Incorrect API key provided: {R}."
+    # Without the secret, the sk- pattern still takes the mask and the visible tail.
+    assert (
+        scrub("Incorrect API key provided: sk-proj-abcdefgh...wxyz.") == f"Incorrect API key provided: {R}."
+    )
+
+
+def test_a_half_prefix_without_a_mask() -> None:
+    half = PLAIN[: (len(PLAIN) + 1) // 2]
+    assert scrub(f"key {half} and more", [PLAIN]) == f"key {R} and more"
+    assert scrub(f"key {half}Q-other-token", [PLAIN]) == f"key {R}"  # a near-copy is taken whole
+
+
+def test_short_shared_prefixes_are_kept() -> None:
+    # Prefixes every key of a vendor shares, or a short start of the key without a mask, are not the key.
+    assert scrub("keys start with sk-proj- and are long", [UPSTREAM.replace("upstream", "proj")]) == (
+        "keys start with sk-proj- and are long"
+    )
+    assert scrub("ZZ9plural-Q is a model name", [PLAIN]) == "ZZ9plural-Q is a model name"
+    assert scrub("version ZZ9plural-Z-a.", [PLAIN]) == "version ZZ9plural-Z-a."  # 13 of 28 characters
+
+
+def test_a_shorter_secret_inside_a_longer_one() -> None:
+    short, long = "abcdef-123456", "abcdef-123456-and-more"
+    assert scrub(f"a {long} b {short} c", [short, long]) == f"a {R} b {R} c"
+    assert scrub(f"a {long} b {short} c", [long, short]) == f"a {R} b {R} c"
+
+
+def test_secret_spans_do_not_cross_newlines_or_spaces() -> None:
+    assert scrub(f"{PLAIN}\nnext line", [PLAIN]) == f"{R}\nnext line"
+    assert scrub(f"{PLAIN}\tcol", [PLAIN]) == f"{R}\tcol"
