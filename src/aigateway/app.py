@@ -13,17 +13,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from aigateway.api import account, models
-from aigateway.api.chat import ChatEndpoint, make_chat_endpoint
+from aigateway.api.calls import Endpoint, make_endpoint
 from aigateway.api.errors import install_error_handlers
+from aigateway.api.unbuilt import add_unbuilt_routes
 from aigateway.core.catalog import load_catalog
-from aigateway.providers.transport import create_session
+from aigateway.providers.registry import build_adapters
+from aigateway.providers.transport import HttpTransport, create_session
 from aigateway.providers.vendors import build_vendors
 from aigateway.services.auth import KeyCache
-from aigateway.services.chat import ChatService
 from aigateway.services.context import GatewayContext
+from aigateway.services.operations.base import Operation
+from aigateway.services.operations.chat import ChatOperation
+from aigateway.services.operations.embeddings import EmbeddingsOperation
+from aigateway.services.operations.rerank import RerankOperation
+from aigateway.services.pipeline import Gateway
 from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.wallet import WalletBook
 from aigateway.settings import Settings, load_settings
+from aigateway.simulators.transport import SimulatedTransport
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.db import create_db_engine
 
@@ -39,7 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if dep.provider not in vendors:
                 raise ValueError(f"model {model.id} names unknown provider {dep.provider!r}")
 
-    holder: dict[str, ChatService] = {}
+    holder: dict[str, Gateway] = {}
+    operations: dict[str, Operation] = {
+        "/v1/chat/completions": ChatOperation(),
+        "/v1/embeddings": EmbeddingsOperation(),
+        "/v1/rerank": RerankOperation(settings.default_rerank_model),
+    }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wallets,
             interval_s=settings.ledger_flush_interval_s,
             batch_size=settings.ledger_batch_size,
-            spill_dir=settings.data_dir / "spill",
+            journal_dir=settings.data_dir / "ledger-journal",
         )
         session = create_session(
             pool_size=settings.upstream_pool_size,
@@ -71,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session=session,
         )
         app.state.ctx = ctx
-        holder["chat"] = ChatService(ctx)
+        holder["gateway"] = Gateway(ctx, build_adapters(), HttpTransport(session), SimulatedTransport())
         await ledger.start()
         # Everything built so far (framework, catalog, schemas) lives as long as the process: move
         # it out of the collector's generations. Measured: without this, full collections that
@@ -103,21 +115,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(account.router)
 
-    app.router.add_route("/v1/chat/completions", _lazy_chat(holder), methods=["POST"])
+    for path, operation in operations.items():
+        app.router.add_route(path, _lazy(holder, operation), methods=["POST"])
+    add_unbuilt_routes(app)
     return app
 
 
-def _lazy_chat(holder: dict[str, ChatService]) -> ChatEndpoint:
-    """The chat endpoint is built once the lifespan has made the service (first request)."""
-    endpoint: ChatEndpoint | None = None
+def _lazy(holder: dict[str, Gateway], operation: Operation) -> Endpoint:
+    """An operation's endpoint, built once the lifespan has made the gateway (first request)."""
+    endpoint: Endpoint | None = None
 
-    async def chat(request: Request) -> Response:
+    async def call(request: Request) -> Response:
         nonlocal endpoint
         if endpoint is None:
-            endpoint = make_chat_endpoint(holder["chat"])
+            endpoint = make_endpoint(holder["gateway"], operation)
         return await endpoint(request)
 
-    return chat
+    return call
 
 
 def create_app_from_env() -> FastAPI:

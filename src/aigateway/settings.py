@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,13 @@ class Settings(BaseSettings):
     balance_refresh_s: float = 2.0
     ledger_flush_interval_s: float = 0.05
     ledger_batch_size: int = 2000
-    default_reserve_output_tokens: int = 4096
+    # Admission (docs/ARCHITECTURE.md): a thin wallet admits a call whose output limit it can lower
+    # to at least this many tokens; below that, 402.
+    min_output_tokens: int = 16
+    # What a cache hit is billed, as a fraction of list price (0 = free).
+    cache_hit_price_fraction: Decimal = Decimal(0)
+    # The model POST /v1/rerank uses when a request names none (the contract makes model optional).
+    default_rerank_model: str = "cohere/rerank-v3.5"
 
     # Filled from the config file, not the environment.
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)

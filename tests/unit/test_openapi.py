@@ -17,7 +17,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
-from aigateway.api.schemas import validate_chat
+from aigateway.services.operations.chat_schema import validate_chat
 from aigateway.app import create_app
 from aigateway.core import errors
 from aigateway.core.errors import InvalidRequest

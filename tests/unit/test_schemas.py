@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aigateway.api.schemas import ChatRequest, validate_chat
+from aigateway.services.operations.chat_schema import ChatRequest, validate_chat
 from aigateway.core.errors import InvalidRequest
 
 USER = {"role": "user", "content": "Hello"}

@@ -32,7 +32,8 @@ async def balance(request: Request, who: Annotated[Principal, Depends(principal)
         "usd": orjson.Fragment(nano_to_usd_str(spendable).encode()),
         "nanousd": spendable,
     }
-    return Response(orjson.dumps(body), media_type="application/json")
+    headers = {"X-Request-Id": request.state.request_id}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
 
 
 @router.get("/health", tags=["health"], include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from aigateway.api.chat import request_id_of
+from aigateway.api.calls import request_id_of
 from aigateway.services.auth import Principal
 from aigateway.services.context import GatewayContext
 

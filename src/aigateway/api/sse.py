@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Protocol
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+
+
+class Stream(Protocol):
+    """A stream of encoded events that must be closed however the response ends."""
+
+    chunks: AsyncIterator[bytes]
+
+    async def aclose(self) -> None: ...
 
 
 class EventStreamResponse(Response):
@@ -21,36 +30,37 @@ class EventStreamResponse(Response):
 
     sse_media_type = b"text/event-stream; charset=utf-8"
 
-    def __init__(self, chunks: AsyncIterator[bytes], headers: dict[str, str], status: int = 200) -> None:
-        self.chunks = chunks
+    def __init__(self, stream: Stream, headers: dict[str, str], status: int = 200) -> None:
+        self.stream = stream
         self.status = status
         self.status_code = status
         self.background = None
         self.raw_headers = [(b"content-type", self.sse_media_type), (b"cache-control", b"no-cache")]
-        self.raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        # latin-1, as Starlette encodes headers: a client's non-ASCII X-Request-Id goes back byte for byte.
+        self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.raw_headers})
-        pump = asyncio.ensure_future(self._pump(send))
-        watch = asyncio.ensure_future(self._watch(receive))
         try:
-            await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
+            await send({"type": "http.response.start", "status": self.status, "headers": self.raw_headers})
+            pump = asyncio.ensure_future(self._pump(send))
+            watch = asyncio.ensure_future(self._watch(receive))
+            try:
+                await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (pump, watch):
+                    if not task.done():
+                        task.cancel()
+                for task in (pump, watch):
+                    with contextlib.suppress(asyncio.CancelledError, OSError):
+                        await task
         finally:
-            for task in (pump, watch):
-                if not task.done():
-                    task.cancel()
-            for task in (pump, watch):
-                with contextlib.suppress(asyncio.CancelledError, OSError):
-                    await task
+            # However the response ended (even before its first byte), the call is settled.
+            await self.stream.aclose()
 
     async def _pump(self, send: Send) -> None:
-        try:
-            async for chunk in self.chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            if isinstance(self.chunks, AsyncGenerator):
-                await self.chunks.aclose()
+        async for chunk in self.stream.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     @staticmethod
     async def _watch(receive: Receive) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import orjson
 
+from aigateway.providers.wire.base import StreamBody
 
-async def iter_sse_data(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+
+async def iter_sse_data(content: StreamBody) -> AsyncIterator[bytes]:
     """Yield the ``data`` payload of each event as soon as its line arrives.
 
     Lines are split here rather than with the reader's ``readline``, which refuses lines longer
@@ -54,7 +55,7 @@ async def iter_sse_data(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
             yield data
 
 
-async def iter_json_array(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+async def iter_json_array(content: StreamBody) -> AsyncIterator[bytes]:
     """Yield each element of a streamed top-level JSON array (``[{...},\r\n{...}]``) as it completes.
 
     Some providers (Gemini without ``alt=sse``) stream this way. Elements are found by tracking
@@ -91,7 +92,7 @@ async def iter_json_array(content: aiohttp.StreamReader) -> AsyncIterator[bytes]
             buffer.clear()
 
 
-def stream_events(content: aiohttp.StreamReader, content_type: str) -> AsyncIterator[bytes]:
+def stream_events(content: StreamBody, content_type: str) -> AsyncIterator[bytes]:
     """The data of each stream event, whether the upstream streams SSE or a JSON array."""
     if content_type == "application/json":
         return iter_json_array(content)

@@ -9,6 +9,7 @@ simulators) or in the config file's ``[providers.NAME]`` table, which can also a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,6 +37,8 @@ class VendorProfile:
     key_required: bool = True
     sends_reasoning_content: bool = False
     timeout_s: float | None = None
+    # Implements OpenAI's embeddings in full (base64 answers, token-id input): requests go as sent.
+    openai_embeddings: bool = False
     # Operations served at another wire or path than the vendor's default (Cohere's chat is its
     # OpenAI-compatible API under /compatibility/v1; its embed and rerank are its own v2 API).
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
@@ -71,7 +74,7 @@ def _p(name: str, base_url: str, *envs: str, **kw: Any) -> VendorProfile:
 
 
 BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
-    _p("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
+    _p("openai", "https://api.openai.com/v1", "OPENAI_API_KEY", openai_embeddings=True),
     _p("anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", wire="anthropic", auth="x-api-key"),
     _p(
         "google",
@@ -117,8 +120,19 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
         wire="bedrock",
     ),
     # Azure endpoints are per resource: no default, AIGATEWAY_AZURE_BASE_URL (or config) must say where.
-    _p("azure", "", "AZURE_OPENAI_API_KEY", "AZURE_API_KEY", auth="api-key"),
+    _p("azure", "", "AZURE_OPENAI_API_KEY", "AZURE_API_KEY", auth="api-key", openai_embeddings=True),
     _p("ollama", "http://127.0.0.1:11434/v1", "OLLAMA_API_KEY", key_required=False),
+    # Novita's OpenAI-compatible API (chat, /embeddings): novita.ai/docs/api-reference.
+    _p("novita", "https://api.novita.ai/openai/v1", "NOVITA_API_KEY"),
+    # Cloudflare Workers AI: OpenAI-compatible chat and embeddings under /v1, native /run/{model} otherwise
+    # (rerank). The account id placeholder is expanded by build_vendors.
+    _p(
+        "cloudflare",
+        "https://api.cloudflare.com/client/v4/accounts/${CLOUDFLARE_ACCOUNT_ID}/ai",
+        "CLOUDFLARE_API_TOKEN",
+        wire="cloudflare",
+        endpoints={"chat": Endpoint("openai", "/v1"), "embeddings": Endpoint("openai", "/v1")},
+    ),
 )
 
 
@@ -158,4 +172,27 @@ def build_vendors(
         override = env.get(f"AIGATEWAY_{name.upper()}_BASE_URL")
         if override:
             vendors[name] = replace(profile, base_url=override)
+        elif "${" in profile.base_url:
+            vendors[name] = replace(profile, base_url=expand_base_url(profile.base_url, env))
     return vendors
+
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def expand_base_url(url: str, env: Mapping[str, str]) -> str:
+    """Fill ``${VAR}`` placeholders (Cloudflare's account id) from the environment.
+
+    A placeholder whose variable is unset leaves the vendor unconfigured (an empty base URL), so a
+    call says which variable to set instead of reaching a URL with a hole in it.
+    """
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        value = env.get(match.group(1), "")
+        missing = missing or not value
+        return value
+
+    expanded = _PLACEHOLDER.sub(fill, url)
+    return "" if missing else expanded

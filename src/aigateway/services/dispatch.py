@@ -1,4 +1,4 @@
-"""Sending a request upstream and mapping what can go wrong to the gateway's error types."""
+"""Mapping what an upstream answered with an error to the gateway's error types."""
 
 from __future__ import annotations
 
@@ -16,38 +16,22 @@ from aigateway.core.errors import (
 )
 from aigateway.core.redact import scrub
 from aigateway.providers.vendors import VendorProfile
-from aigateway.providers.wire.base import UpstreamRequest, WireAdapter
+from aigateway.providers.wire.base import Adapter, UpstreamResponse
 
 
-async def open_upstream(
-    session: aiohttp.ClientSession, vendor: VendorProfile, request: UpstreamRequest
-) -> aiohttp.ClientResponse:
-    """POST to the upstream and return the response once its headers arrive."""
-    timeout = None
-    if vendor.timeout_s:
-        timeout = aiohttp.ClientTimeout(total=None, sock_read=vendor.timeout_s)
+async def read_failure(response: UpstreamResponse) -> bytes:
+    """The body of an upstream error answer (empty if it cannot be read), connection released."""
     try:
-        if timeout is None:
-            return await session.post(request.url, data=request.body, headers=request.headers)
-        return await session.post(request.url, data=request.body, headers=request.headers, timeout=timeout)
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise UpstreamTimeout(f"Provider '{vendor.name}' did not answer in time.") from exc
-    except aiohttp.ClientConnectorError as exc:
-        reason = exc.os_error.strerror or "connection failed"
-        raise ProviderError(
-            f"Could not connect to provider '{vendor.name}' ({reason}).",
-            retryable=True,
-        ) from exc
-    except aiohttp.ClientError as exc:
-        raise ProviderError(
-            f"Provider '{vendor.name}' closed the connection before answering ({type(exc).__name__}).",
-            retryable=True,
-        ) from exc
+        return await response.read()
+    except (TimeoutError, aiohttp.ClientError):
+        return b""
+    finally:
+        response.release()
 
 
 def upstream_error(
     vendor: VendorProfile,
-    wire: WireAdapter,
+    wire: Adapter,
     status: int,
     raw: bytes,
     headers: Mapping[str, str],
@@ -58,14 +42,14 @@ def upstream_error(
     secrets = [credential] if credential else []
     text = scrub(failure.message, secrets)
     prefix = f"Provider '{vendor.name}' answered {status}: "
+    extra: dict[str, str] = {}
+    retry_after = headers.get("retry-after") or headers.get("Retry-After")
+    body_hint = getattr(wire, "retry_after", None)  # wires that say it in the body (Gemini)
+    if not retry_after and callable(body_hint) and status in (429, 503):
+        retry_after = body_hint(raw)
+    if retry_after and status in (429, 503):
+        extra["Retry-After"] = retry_after
     if status == 429:
-        extra: dict[str, str] = {}
-        retry_after = headers.get("retry-after") or headers.get("Retry-After")
-        body_hint = getattr(wire, "retry_after", None)  # wires that say it in the body (Gemini)
-        if not retry_after and callable(body_hint):
-            retry_after = body_hint(raw)
-        if retry_after:
-            extra["Retry-After"] = retry_after
         return RateLimited(prefix + text, headers=extra, retryable=True)
     if status in (408, 504, 524):
         return UpstreamTimeout(prefix + text, retryable=True)
@@ -77,5 +61,5 @@ def upstream_error(
     if status == 413:
         return PayloadTooLarge(prefix + text)
     if 400 <= status < 500:
-        return InvalidRequest(prefix + text)
-    return ProviderError(prefix + text, retryable=True)
+        return InvalidRequest(prefix + text, param=failure.param)
+    return ProviderError(prefix + text, headers=extra, retryable=True)

@@ -2,8 +2,8 @@
 
 The database balance is the truth. Each process keeps, per account, the balance it last read, the
 debits it has settled but not yet flushed, and the reservations of calls in flight. A call is
-admitted while ``balance - unflushed - reserved > 0``; it reserves an estimate of its cost, which
-is released when the true cost is settled. Across several worker processes each one re-reads the
+admitted only when its reservation (the most it can cost) fits in ``balance - unflushed - reserved``;
+the reservation is released when the true cost is settled. Across several worker processes each one re-reads the
 balance every ``refresh_s`` seconds, which bounds how far they can jointly overshoot.
 """
 
@@ -49,21 +49,41 @@ class WalletBook:
     async def available(self, account_id: str) -> int:
         return (await self._load(account_id)).available
 
+    async def load(self, account_id: str) -> None:
+        """Make sure this process knows the account's wallet (one read on first use)."""
+        if account_id not in self._wallets:
+            await self._load(account_id)
+
+    def cached_available(self, account_id: str) -> int:
+        """What is available, for a wallet already loaded (0 for one that is not)."""
+        wallet = self._wallets.get(account_id)
+        return 0 if wallet is None else wallet.available
+
+    def try_reserve(self, account_id: str, amount: int) -> int:
+        """Hold ``amount`` if it fits in what is available, without yielding to the event loop.
+
+        Check and hold happen in one synchronous step, so concurrent calls of this process can
+        never jointly reserve more than the wallet holds.
+        """
+        wallet = self._wallets.get(account_id)
+        if wallet is None or amount > wallet.available:
+            available = 0 if wallet is None else max(wallet.available, 0)
+            raise BudgetExceeded(
+                f"Wallet balance too low for this call: it can cost up to ${nano_to_usd_str(amount)} and "
+                f"${nano_to_usd_str(available)} is available. Add funds with `aigateway balance add`."
+            )
+        wallet.reserved += amount
+        return amount
+
     def snapshot(self, account_id: str) -> int | None:
         """Balance less unflushed debits (reservations are not spent), if this process knows it."""
         wallet = self._wallets.get(account_id)
         return None if wallet is None else wallet.balance - wallet.unflushed
 
     async def reserve(self, account_id: str, amount: int) -> int:
-        """Admit a call and hold ``amount`` nano-dollars; raises BudgetExceeded when exhausted."""
-        wallet = await self._load(account_id)
-        if wallet.available <= 0:
-            raise BudgetExceeded(
-                f"Wallet balance exhausted (available ${nano_to_usd_str(max(wallet.available, 0))}). "
-                "Add funds with `aigateway balance add`."
-            )
-        wallet.reserved += amount
-        return amount
+        """Admit a call and hold ``amount`` nano-dollars; BudgetExceeded when it does not fit."""
+        await self.load(account_id)
+        return self.try_reserve(account_id, amount)
 
     def settle(self, account_id: str, reserved: int, actual: int) -> None:
         """Release a reservation and book the true cost as an unflushed debit."""

@@ -1,4 +1,4 @@
-"""Validation schema for POST /v1/chat/completions.
+"""Validation schema for POST /v1/chat/completions (the chat operation's request).
 
 Used to check a request and produce a clear 400, not to rebuild it: the client's JSON object is
 forwarded with every field intact (unknown fields included), so provider features pass through.

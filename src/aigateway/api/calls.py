@@ -1,0 +1,126 @@
+"""The HTTP shell of every model call: authenticate, read the body, call the pipeline, answer.
+
+One plain Starlette endpoint per operation (the hot path skips FastAPI's dependency and
+response-model machinery: measured, it cost more than the rest of the gateway's own work on a small
+request). The body is parsed once with orjson; the operation validates it; the answer is JSON or an
+event stream. Headers the gateway stores are checked here, at the edge, so a bad one is a clear 400
+and never a row the ledger cannot write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from aigateway.api.errors import error_response
+from aigateway.api.sse import EventStreamResponse
+from aigateway.core.errors import GatewayError, InvalidRequest, PayloadTooLarge
+from aigateway.core.ledger import MAX_REQUEST_ID, MAX_TAG
+from aigateway.services.operations.base import Operation
+from aigateway.services.pipeline import Completed, Gateway
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ClientIds:
+    """The client's correlation id and tag, as echoed (``echo``) and as stored (``request_id``).
+
+    Header values arrive decoded as latin-1 (the HTTP default); echoing the same string sends the
+    client's exact bytes back, while the ledger stores the UTF-8 text the client meant.
+    """
+
+    __slots__ = ("echo", "request_id", "tag")
+
+    def __init__(self, request: Request) -> None:
+        inbound = request.headers.get("x-request-id")
+        if inbound:
+            text = _utf8(inbound)
+            if len(text) > MAX_REQUEST_ID or not text.isprintable():
+                # Checked before anything else, so the error itself can echo a safe id.
+                self.echo = self.request_id = "req_" + uuid.uuid4().hex
+                self.tag = None
+                raise InvalidRequest(
+                    f"Invalid 'X-Request-Id' header: at most {MAX_REQUEST_ID} printable characters.",
+                    param="X-Request-Id",
+                )
+            self.echo, self.request_id = inbound, text
+        else:
+            self.echo = self.request_id = "req_" + uuid.uuid4().hex
+        tag = request.headers.get("x-aig-tag")
+        self.tag = None
+        if tag is not None:
+            text = _utf8(tag)
+            if not text or len(text) > MAX_TAG or not text.isprintable():
+                raise InvalidRequest(
+                    f"Invalid 'x-aig-tag' header: 1 to {MAX_TAG} printable characters.", param="x-aig-tag"
+                )
+            self.tag = text
+
+
+def _utf8(value: str) -> str:
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def request_id_of(request: Request) -> str:
+    """The id to echo on a non-call route (a bad inbound id is replaced, never refused there)."""
+    try:
+        return ClientIds(request).echo
+    except InvalidRequest:
+        return "req_" + uuid.uuid4().hex
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body is larger than the {limit}-byte limit.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is larger than the {limit}-byte limit.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def make_endpoint(gateway: Gateway, operation: Operation) -> Endpoint:
+    ctx = gateway.ctx
+    limit = ctx.settings.max_body_bytes
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            ids = ClientIds(request)
+        except InvalidRequest as exc:
+            return error_response(exc, "req_" + uuid.uuid4().hex)
+        request.state.request_id = ids.echo
+        try:
+            principal = await ctx.keys.authenticate(request.headers.get("authorization"))
+        except GatewayError as exc:
+            return error_response(exc, ids.echo)  # no account, so no ledger entry
+        try:
+            raw = await read_body(request, limit)
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidRequest(f"The request body is not valid JSON ({exc.msg}).") from None
+        except GatewayError as exc:
+            # Every authenticated call leaves exactly one ledger entry, unreadable ones included.
+            gateway.refused(principal, operation, exc, request_id=ids.request_id, tag=ids.tag)
+            return error_response(exc, ids.echo)
+        try:
+            result = await gateway.call(principal, operation, body, request_id=ids.request_id, tag=ids.tag)
+        except GatewayError as exc:
+            return error_response(exc, ids.echo)
+        result.headers["X-Request-Id"] = ids.echo
+        if isinstance(result, Completed):
+            return Response(result.body, headers=result.headers, media_type="application/json")
+        return EventStreamResponse(result, result.headers)
+
+    return endpoint

@@ -1,0 +1,37 @@
+"""Which adapter serves each (wire, operation): the one table to extend with a new provider wire.
+
+A vendor names its wire (providers/vendors.py, per operation where they differ); a deployment of a
+catalog model is servable when this table has an adapter for its vendor's wire and the operation.
+"""
+
+from __future__ import annotations
+
+from aigateway.providers.wire.anthropic import AnthropicWire
+from aigateway.providers.wire.base import Adapter
+from aigateway.providers.wire.embeddings import (
+    CohereEmbeddings,
+    GeminiEmbeddings,
+    JinaEmbeddings,
+    OpenAIEmbeddings,
+    VoyageEmbeddings,
+)
+from aigateway.providers.wire.gemini import GeminiWire
+from aigateway.providers.wire.openai import OpenAIWire
+from aigateway.providers.wire.rerank import CloudflareRerank, CohereRerank, JinaRerank, VoyageRerank
+
+
+def build_adapters() -> dict[tuple[str, str], Adapter]:
+    return {
+        ("openai", "chat"): OpenAIWire(),
+        ("anthropic", "chat"): AnthropicWire(),
+        ("gemini", "chat"): GeminiWire(),
+        ("openai", "embeddings"): OpenAIEmbeddings(),
+        ("jina", "embeddings"): JinaEmbeddings(),
+        ("voyage", "embeddings"): VoyageEmbeddings(),
+        ("cohere", "embeddings"): CohereEmbeddings(),
+        ("gemini", "embeddings"): GeminiEmbeddings(),
+        ("cohere", "rerank"): CohereRerank(),
+        ("voyage", "rerank"): VoyageRerank(),
+        ("jina", "rerank"): JinaRerank(),
+        ("cloudflare", "rerank"): CloudflareRerank(),
+    }
