@@ -16,6 +16,9 @@ Usage::
 
 The curated model table (which models, their slugs, names and snapshot keys, the featured set, lab-API
 deployments the snapshot lacks) is ``scripts/catalog_spec.py``; its docstring says how to add a model.
+``scripts/catalog_curated.py`` holds more specs, deployments the snapshot does not price (with the
+provider's published price and its source) and embedding vector sizes the snapshot lacks;
+``scripts/catalog_tables.py`` the static tables (snapshot providers, lab APIs, allowed prices, flags).
 This module is the derivation: it checks the table against the snapshot and derives prices, limits,
 capabilities, deployments and aliases. It refuses unknown keys, entries without a usable price,
 modality mismatches between deployments and duplicate ids/aliases, and drops (with a warning)
@@ -45,6 +48,10 @@ Derivation rules
   ``"price_source"``; ``source_keys`` lists only the snapshot keys themselves.
 * Upstream ids are the snapshot key without the provider prefix (``gemini/``, ``together_ai/``,
   ...). Fireworks ids get the ``accounts/fireworks/models/`` path the API expects.
+* ``dimensions`` (embedding models only, required): the first snapshot entry's ``output_vector_size``,
+  else ``catalog_curated.EMBEDDING_DIMENSIONS``.
+* Curated deployments (``catalog_curated.CURATED_DEPLOYMENTS``) follow the snapshot ones and record
+  ``"curated_source"`` (the provider's pricing page); a model with no snapshot key is priced by its first.
 * Bedrock: only in-region ids (no ``us.``/``eu.``/``global.`` inference-profile or per-region
   keys). Azure: both Azure OpenAI (``azure/``) and Azure AI Foundry (``azure_ai/``) map to the
   ``azure`` provider.
@@ -63,7 +70,18 @@ from typing import Any
 
 # Run as ``python scripts/build_catalog.py``: the script's directory is on sys.path.
 from catalog_capabilities import EXTRA_CAPABILITIES
+from catalog_curated import CURATED_DEPLOYMENTS, EMBEDDING_DIMENSIONS, EXTRA_CATALOG, CuratedDeployment
 from catalog_spec import CATALOG, FEATURED, Spec
+from catalog_tables import (
+    ALLOWED_PRICES,
+    CAPABILITIES,
+    FLAG_TO_CAPABILITIES,
+    LAB_PROVIDER,
+    MODE_TO_MODALITY,
+    NO_BARE_ALIAS_LABS,
+    PROVIDERS,
+    REQUIRED_PRICES,
+)
 
 from aigateway.core.catalog import MODALITIES as CATALOG_MODALITIES
 from aigateway.core.pricing import PRICE_KEYS as LOADER_PRICE_KEYS
@@ -77,146 +95,9 @@ SOURCE = "BerriAI/litellm model_prices_and_context_window.json (MIT licence)"
 SNAPSHOT_DATE = "2026-11-26"
 GENERATED_BY = "scripts/build_catalog.py"
 
-# snapshot ``litellm_provider`` -> (gateway provider, key prefix stripped to get the upstream id)
-PROVIDERS: dict[str, tuple[str, str]] = {
-    "openai": ("openai", ""),
-    "anthropic": ("anthropic", ""),
-    "gemini": ("google", "gemini/"),
-    "xai": ("xai", "xai/"),
-    "moonshot": ("moonshot", "moonshot/"),
-    "minimax": ("minimax", "minimax/"),
-    "deepseek": ("deepseek", "deepseek/"),
-    "mistral": ("mistral", "mistral/"),
-    "groq": ("groq", "groq/"),
-    "together_ai": ("together", "together_ai/"),
-    "fireworks_ai": ("fireworks", "fireworks_ai/"),
-    "fireworks_ai-embedding-models": ("fireworks", "fireworks_ai/"),
-    "openrouter": ("openrouter", "openrouter/"),
-    "cerebras": ("cerebras", "cerebras/"),
-    "deepinfra": ("deepinfra", "deepinfra/"),
-    "perplexity": ("perplexity", "perplexity/"),
-    "cohere": ("cohere", "cohere/"),
-    "cohere_chat": ("cohere", "cohere_chat/"),
-    "zai": ("zai", "zai/"),
-    "dashscope": ("dashscope", "dashscope/"),
-    "sambanova": ("sambanova", "sambanova/"),
-    "voyage": ("voyage", "voyage/"),
-    "deepgram": ("deepgram", "deepgram/"),
-    "elevenlabs": ("elevenlabs", "elevenlabs/"),
-    "jina_ai": ("jina", "jina_ai/"),
-    "ai21": ("ai21", "ai21/"),
-    "nvidia_nim": ("nvidia_nim", "nvidia_nim/"),
-    "bedrock": ("bedrock", "bedrock/"),
-    "bedrock_converse": ("bedrock", "bedrock/"),
-    "azure": ("azure", "azure/"),
-    "azure_ai": ("azure", "azure_ai/"),
-}
-
-# The gateway provider that is each lab's own API (used for ordering checks and raw-id aliases).
-LAB_PROVIDER: dict[str, str] = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "google": "google",
-    "xai": "xai",
-    "moonshot": "moonshot",
-    "minimax": "minimax",
-    "deepseek": "deepseek",
-    "mistral": "mistral",
-    "z-ai": "zai",
-    "qwen": "dashscope",
-    "alibaba": "dashscope",
-    "cohere": "cohere",
-    "ai21": "ai21",
-    "amazon": "bedrock",
-    "microsoft": "azure",
-    "nvidia": "nvidia_nim",
-    "perplexity": "perplexity",
-    "voyage": "voyage",
-    "jina": "jina",
-    "deepgram": "deepgram",
-    "elevenlabs": "elevenlabs",
-}
-
-# Labs whose slugs drop the brand (``minimax/m2.7``): their bare model part (``m2.7``) is too generic to
-# be an alias, so their aliases are curated (``minimax-m2.7``) plus the raw upstream id.
-NO_BARE_ALIAS_LABS = frozenset({"minimax"})
-
-MODE_TO_MODALITY: dict[str, str] = {
-    "chat": "text",
-    "embedding": "embedding",
-    "image_generation": "image",
-    "audio_transcription": "audio-stt",
-    "audio_speech": "audio-tts",
-    "video_generation": "video",
-    "rerank": "rerank",
-    "moderation": "moderation",
-}
 # One source of truth with the loader that reads the catalog.
 MODALITIES = CATALOG_MODALITIES
 PRICE_KEYS = LOADER_PRICE_KEYS
-ALLOWED_PRICES: dict[str, frozenset[str]] = {
-    "text": frozenset(
-        {
-            "input_per_mtok",
-            "output_per_mtok",
-            "cached_input_per_mtok",
-            "cache_write_per_mtok",
-            "reasoning_per_mtok",
-        }
-    ),
-    "embedding": frozenset({"input_per_mtok", "input_per_image"}),
-    "image": frozenset(
-        {"per_image", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "input_per_image"}
-    ),
-    "audio-stt": frozenset({"input_per_second", "input_per_mtok", "output_per_mtok"}),
-    "audio-tts": frozenset({"per_mchar", "input_per_mtok", "output_per_mtok", "output_per_second"}),
-    "video": frozenset({"output_per_second", "input_per_image"}),
-    "rerank": frozenset({"per_query", "input_per_mtok"}),
-    "moderation": frozenset({"input_per_mtok", "output_per_mtok"}),
-}
-# A model of a modality must carry at least one key of each group.
-REQUIRED_PRICES: dict[str, tuple[frozenset[str], ...]] = {
-    "text": (frozenset({"input_per_mtok"}), frozenset({"output_per_mtok"})),
-    "embedding": (frozenset({"input_per_mtok"}),),
-    "image": (frozenset({"per_image", "output_per_mtok", "input_per_mtok"}),),
-    "audio-stt": (frozenset({"input_per_second", "input_per_mtok"}),),
-    "audio-tts": (frozenset({"per_mchar", "output_per_mtok", "output_per_second"}),),
-    "video": (frozenset({"output_per_second"}),),
-    "rerank": (frozenset({"per_query", "input_per_mtok"}),),
-    "moderation": (frozenset({"input_per_mtok"}),),
-}
-
-CAPABILITIES = (
-    "chat",
-    "streaming",
-    "tools",
-    "parallel_tools",
-    "vision",
-    "json_mode",
-    "json_schema",
-    "reasoning",
-    "prompt_caching",
-    "audio_input",
-    "audio_output",
-    "web_search",
-    "pdf_input",
-    "system_messages",
-    "adaptive_thinking",
-    "no_sampling",
-)
-FLAG_TO_CAPABILITIES: dict[str, tuple[str, ...]] = {
-    "supports_function_calling": ("tools",),
-    "supports_parallel_function_calling": ("parallel_tools",),
-    "supports_vision": ("vision",),
-    "supports_response_schema": ("json_mode", "json_schema"),
-    "supports_reasoning": ("reasoning",),
-    "supports_prompt_caching": ("prompt_caching",),
-    "supports_audio_input": ("audio_input",),
-    "supports_audio_output": ("audio_output",),
-    "supports_web_search": ("web_search",),
-    "supports_pdf_input": ("pdf_input",),
-    "supports_system_messages": ("system_messages",),
-}
 
 
 # ----------------------------------------------------------------------------- derivation
@@ -375,6 +256,36 @@ def lab_api_deployment(
     }
 
 
+def curated_deployment(spec: Spec, cur: CuratedDeployment, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A ``CURATED_DEPLOYMENTS`` entry as a catalog deployment, checked (pricing override not set)."""
+    where = f"{spec.id} (curated {cur.provider}:{cur.upstream})"
+    if cur.provider not in {prov for prov, _ in PROVIDERS.values()}:
+        raise CatalogError(f"{where}: unknown provider")
+    if any(prefix + cur.upstream in snapshot for prov, prefix in PROVIDERS.values() if prov == cur.provider):
+        raise CatalogError(f"{where}: the snapshot has this deployment; list its key instead")
+    if set(cur.pricing) - ALLOWED_PRICES[cur.modality] or any(plain(v) != v for v in cur.pricing.values()):
+        raise CatalogError(f"{where}: bad pricing {cur.pricing}")
+    check_pricing(cur.pricing, cur.modality, where)
+    if not cur.source.startswith("https://"):
+        raise CatalogError(f"{where}: source must be the provider's page")
+    return {"provider": cur.provider, "upstream_model": cur.upstream}
+
+
+def embedding_dimensions(spec: Spec, modality: str, primary: dict[str, Any]) -> int | None:
+    """The native vector size: the snapshot's, else the curated one; required for embedding models."""
+    curated = EMBEDDING_DIMENSIONS.get(spec.id)
+    native = _int_or_none(primary.get("output_vector_size")) or None
+    if modality != "embedding":
+        if curated is not None:
+            raise CatalogError(f"{spec.id}: curated dimensions for a {modality} model")
+        return None
+    if curated is not None and native is not None:
+        raise CatalogError(f"{spec.id}: the snapshot gives dimensions {native}; drop the curated {curated}")
+    if not (curated or native):
+        raise CatalogError(f"{spec.id}: embedding model without dimensions (add EMBEDDING_DIMENSIONS)")
+    return curated or native
+
+
 def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
     warnings: list[str] = []
     deployments: list[dict[str, Any]] = []
@@ -401,28 +312,35 @@ def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
         seen.add((provider, upstream))
         entries.append((key, entry, MODE_TO_MODALITY[mode]))
         deployments.append({"provider": provider, "upstream_model": upstream})
-    if not entries:
+    curated = CURATED_DEPLOYMENTS.get(spec.id, ())
+    if not entries and not curated:
         raise CatalogError(f"{spec.id}: no usable deployment left")
 
-    modality = entries[0][2]
-    for key, _, mod in entries:
+    modality = entries[0][2] if entries else curated[0].modality
+    for key, mod in [(k, md) for k, _, md in entries] + [(c.upstream, c.modality) for c in curated]:
         if mod != modality:
             raise CatalogError(f"{spec.id}: {key!r} is {mod}, expected {modality}")
 
     lab_provider = LAB_PROVIDER.get(spec.lab)
-    primary_key, primary = entries[0][0], entries[0][1]
+    primary_key, primary = entries[0][:2] if entries else (f"curated {curated[0].upstream}", {})
     if spec.lab_api is not None:
         deployments.insert(0, lab_api_deployment(spec, lab_provider, entries, deployments, snapshot))
         primary_key = spec.lab_api.price_source
         primary = next(entry for key, entry, _ in entries if key == primary_key)
 
-    pricing = derive_pricing(primary, modality)
+    pricing = derive_pricing(primary, modality) if entries else dict(curated[0].pricing)
     check_pricing(pricing, modality, f"{spec.id} ({primary_key})")
-    for dep, (key, entry, _) in zip(deployments[-len(entries) :], entries, strict=True):
+    for dep, (key, entry, _) in zip(deployments[len(deployments) - len(entries) :], entries, strict=True):
         dep_pricing = derive_pricing(entry, modality)
         check_pricing(dep_pricing, modality, f"{spec.id} ({key})")
         if dep_pricing != pricing:
             dep["pricing"] = dep_pricing
+    for cur in curated:
+        dep = curated_deployment(spec, cur, snapshot)
+        if any((d["provider"], d["upstream_model"]) == (cur.provider, cur.upstream) for d in deployments):
+            raise CatalogError(f"{spec.id}: duplicate deployment {cur.provider}:{cur.upstream}")
+        deployments.append({**dep, **({"pricing": dict(cur.pricing)} if cur.pricing != pricing else {})})
+        deployments[-1]["curated_source"] = cur.source
 
     own_api_later = any(d["provider"] == lab_provider for d in deployments[1:])
     if lab_provider is not None and deployments[0]["provider"] != lab_provider and own_api_later:
@@ -430,6 +348,8 @@ def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
 
     # Unknown limits are null, never 0 (0 would read as "accepts nothing").
     context = _int_or_none(primary.get("max_input_tokens")) or _int_or_none(primary.get("max_tokens"))
+    if not entries:
+        context = curated[0].context_window
     aliases: list[str] = [] if spec.lab in NO_BARE_ALIAS_LABS else [spec.model]
     if lab_provider is not None and deployments[0]["provider"] == lab_provider:
         aliases.append(deployments[0]["upstream_model"])
@@ -443,12 +363,15 @@ def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
         "featured": spec.id in FEATURED,
         "context_window": context or None,
         "max_output_tokens": _int_or_none(primary.get("max_output_tokens")),
+        "dimensions": embedding_dimensions(spec, modality, primary),
         "capabilities": derive_capabilities(primary, modality, EXTRA_CAPABILITIES.get(spec.id, ())),
         "pricing": pricing,
         "deployments": deployments,
         "aliases": _unique_casefold(aliases),
         "source_keys": [key for key, _, _ in entries],
     }
+    if model["dimensions"] is None:
+        del model["dimensions"]
     return Built(model=model, warnings=warnings)
 
 
@@ -477,7 +400,7 @@ def build_catalog(snapshot: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     models: list[dict[str, Any]] = []
     errors: list[str] = []
     ids: set[str] = set()
-    for spec in CATALOG:
+    for spec in CATALOG + EXTRA_CATALOG:
         try:
             _check_slug(spec)
             if spec.id in ids:
@@ -491,6 +414,9 @@ def build_catalog(snapshot: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         models.append(built.model)
     if errors:
         raise CatalogError("\n".join(errors))
+    stale = (set(CURATED_DEPLOYMENTS) | set(EMBEDDING_DIMENSIONS)) - ids
+    if stale:
+        raise CatalogError(f"curated data for models not in the catalog: {sorted(stale)}")
     missing_featured = FEATURED - ids
     if missing_featured:
         raise CatalogError(f"featured models missing from CATALOG: {sorted(missing_featured)}")

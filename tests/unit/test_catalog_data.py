@@ -1,7 +1,8 @@
 """Checks on the committed model catalog (src/aigateway/data/catalog.json).
 
 The catalog is derived by scripts/build_catalog.py from a pricing snapshot; these tests read only the
-committed JSON so that the product requirements cannot silently regress when it is regenerated.
+committed JSON (and the built-in vendor names) so that the product requirements cannot silently regress
+when it is regenerated.
 """
 
 from __future__ import annotations
@@ -15,14 +16,29 @@ from typing import Any
 
 import pytest
 
+from aigateway.providers.vendors import BUILTIN_VENDORS
+
 CATALOG_PATH = Path(__file__).resolve().parents[2] / "src" / "aigateway" / "data" / "catalog.json"
 
 PROVIDERS = {
     "openai", "anthropic", "google", "xai", "moonshot", "minimax", "deepseek", "mistral", "groq",
     "together", "fireworks", "openrouter", "cerebras", "deepinfra", "perplexity", "cohere", "zai",
     "dashscope", "sambanova", "voyage", "deepgram", "elevenlabs", "jina", "ai21", "nvidia_nim",
-    "bedrock", "azure",
+    "bedrock", "azure", "novita", "cloudflare",
 }  # fmt: skip
+# Vendors the gateway has (or is getting) an adapter for, per operation. OpenAI-wire vendors serve
+# embeddings only; Bedrock and Azure deployments are kept as the snapshot lists them.
+OPENAI_WIRE_EMBEDDING_VENDORS = {
+    "openai", "mistral", "together", "fireworks", "perplexity", "novita", "deepinfra",
+}  # fmt: skip
+EMBEDDING_VENDORS = OPENAI_WIRE_EMBEDDING_VENDORS | {"cohere", "voyage", "jina", "google", "cloudflare"}
+RERANK_VENDORS = {"cohere", "voyage", "jina", "cloudflare"}
+KEPT_AS_LISTED = {"bedrock", "azure"}
+# Known exception: Fireworks serves qwen3-reranker-8b through its own (non-OpenAI) rerank API.
+RERANK_EXCEPTIONS = {("qwen/qwen3-reranker-8b", "fireworks")}
+# price_source: a lab-API deployment priced by another snapshot key; curated_source: a deployment the
+# snapshot does not price, with the provider's pricing page.
+DEPLOYMENT_KEYS = {"provider", "upstream_model", "pricing", "price_source", "curated_source"}
 MODALITIES = {"text", "image", "audio-stt", "audio-tts", "video", "embedding", "rerank", "moderation"}
 CAPABILITIES = [
     "chat", "streaming", "tools", "parallel_tools", "vision", "json_mode", "json_schema", "reasoning",
@@ -222,7 +238,9 @@ def test_deployments(models: list[dict[str, Any]]) -> None:
         assert deployments, m["id"]
         seen = set()
         for dep in deployments:
-            assert set(dep) <= {"provider", "upstream_model", "pricing", "price_source"}, m["id"]
+            assert set(dep) <= DEPLOYMENT_KEYS, m["id"]
+            if "curated_source" in dep:  # a price the snapshot lacks: the provider's page it came from
+                assert dep["curated_source"].startswith("https://"), m["id"]
             assert dep["provider"] in PROVIDERS, f"{m['id']}: {dep['provider']}"
             assert isinstance(dep["upstream_model"], str) and dep["upstream_model"].strip(), m["id"]
             key = (dep["provider"], dep["upstream_model"])
@@ -310,16 +328,18 @@ def test_aliases(models: list[dict[str, Any]]) -> None:
 def test_source_keys(models: list[dict[str, Any]]) -> None:
     for m in models:
         keys = m["source_keys"]
-        assert isinstance(keys, list) and keys, m["id"]
+        assert isinstance(keys, list), m["id"]
+        assert keys or all("curated_source" in d for d in m["deployments"]), m["id"]
         assert all(isinstance(k, str) and k for k in keys), m["id"]
-        # One snapshot key per deployment, except lab-API deployments priced from another key.
-        own = [d for d in m["deployments"] if "price_source" not in d]
+        # One snapshot key per deployment, except lab-API deployments priced from another key and
+        # curated deployments (priced from the provider's page); a model may have only curated ones.
+        own = [d for d in m["deployments"] if "price_source" not in d and "curated_source" not in d]
         assert len(keys) == len(set(keys)) == len(own), m["id"]
 
 
 def test_field_order(models: list[dict[str, Any]]) -> None:
     expected = [
-        "id", "name", "lab", "modality", "featured", "context_window", "max_output_tokens",
+        "id", "name", "lab", "modality", "featured", "context_window", "max_output_tokens", "dimensions",
         "capabilities", "pricing", "deployments", "aliases", "source_keys",
     ]  # fmt: skip
     for m in models:
@@ -334,3 +354,84 @@ def test_claude_thinking_modes_follow_the_lab(models: list[dict[str, Any]]) -> N
     assert "adaptive_thinking" in caps["anthropic/claude-sonnet-4.6"]
     assert "no_sampling" not in caps["anthropic/claude-sonnet-4.6"]
     assert not {"adaptive_thinking", "no_sampling"} & caps["anthropic/claude-haiku-4.5"]
+
+
+def test_deployment_providers_are_builtin_vendors() -> None:
+    """create_app refuses a catalog deployment on a provider with no vendor profile."""
+    assert {v.name for v in BUILTIN_VENDORS} >= PROVIDERS
+
+
+def test_embedding_dimensions(models: list[dict[str, Any]]) -> None:
+    for m in models:
+        if m["modality"] == "embedding":
+            dims = m.get("dimensions")
+            assert isinstance(dims, int) and not isinstance(dims, bool) and dims > 0, m["id"]
+        else:
+            assert "dimensions" not in m, m["id"]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "dims"),
+    [
+        ("openai/text-embedding-3-small", 1536),
+        ("openai/text-embedding-3-large", 3072),
+        ("mistral/mistral-embed", 1024),
+        ("mistral/codestral-embed", 1536),
+        ("cohere/embed-english-v3.0", 1024),
+        ("cohere/embed-v4.0", 1536),
+        ("google/gemini-embedding-001", 3072),
+        ("voyage/voyage-3.5", 1024),
+        ("voyage/voyage-4", 1024),
+        ("baai/bge-base-en-v1.5", 768),
+        ("baai/bge-m3", 1024),
+        ("nomic/nomic-embed-text-v1.5", 768),
+        ("qwen/qwen3-embedding-8b", 4096),
+        ("amazon/titan-embed-text-v2", 1024),
+    ],
+)
+def test_documented_dimensions(by_id: dict[str, dict[str, Any]], model_id: str, dims: int) -> None:
+    assert by_id[model_id]["dimensions"] == dims
+
+
+@pytest.mark.parametrize(
+    ("model_id", "modality", "price_key", "provider", "upstream"),
+    [
+        ("baai/bge-m3", "embedding", "input_per_mtok", "novita", "baai/bge-m3"),
+        ("baai/bge-reranker-base", "rerank", "input_per_mtok", "cloudflare", "@cf/baai/bge-reranker-base"),
+    ],
+)
+def test_api_contract_example_models(
+    by_id: dict[str, dict[str, Any]],
+    model_id: str,
+    modality: str,
+    price_key: str,
+    provider: str,
+    upstream: str,
+) -> None:
+    """The OpenAPI contract's example models exist, are priced and are served by a real upstream."""
+    model = by_id[model_id]
+    assert model["modality"] == modality
+    assert Decimal(model["pricing"][price_key]) > 0
+    first = model["deployments"][0]
+    assert (first["provider"], first["upstream_model"]) == (provider, upstream)
+    for dep in model["deployments"]:
+        assert Decimal(dep.get("pricing", model["pricing"])[price_key]) > 0, dep
+
+
+def test_bge_m3_on_cloudflare(by_id: dict[str, dict[str, Any]]) -> None:
+    deps = {d["provider"]: d for d in by_id["baai/bge-m3"]["deployments"]}
+    assert deps["cloudflare"]["upstream_model"] == "@cf/baai/bge-m3"
+    assert deps["cloudflare"]["pricing"] == {"input_per_mtok": "0.012"}
+    assert by_id["baai/bge-m3"]["pricing"] == {"input_per_mtok": "0.01"}
+    assert by_id["baai/bge-reranker-base"]["pricing"] == {"input_per_mtok": "0.003"}
+
+
+def test_embedding_and_rerank_deployments_have_adapters(models: list[dict[str, Any]]) -> None:
+    for m in models:
+        allowed = {"embedding": EMBEDDING_VENDORS, "rerank": RERANK_VENDORS}.get(m["modality"])
+        if allowed is None:
+            continue
+        for dep in m["deployments"]:
+            provider = dep["provider"]
+            ok = provider in allowed | KEPT_AS_LISTED or (m["id"], provider) in RERANK_EXCEPTIONS
+            assert ok, f"{m['id']}: {m['modality']} on {provider}"

@@ -1,0 +1,96 @@
+"""Curated catalog facts the pricing snapshot lacks, each with where it comes from.
+
+``scripts/build_catalog.py`` merges these into the derived catalog:
+
+* ``EXTRA_CATALOG``: more curated models (same ``m(...)`` lines as ``catalog_spec.CATALOG``, which is
+  full). A spec may list no snapshot key when all its deployments are in ``CURATED_DEPLOYMENTS``.
+* ``CURATED_DEPLOYMENTS``: deployments on upstreams the snapshot does not price for that model, with the
+  provider's published list price and the page it was read from (``source``, with the date). They come
+  after the model's snapshot deployments; a model with no snapshot key takes its price, modality and
+  limits from its first curated deployment. The build refuses a curated deployment once the snapshot
+  has a key for that provider and upstream id (list that key instead), and refuses a zero price.
+* ``EMBEDDING_DIMENSIONS``: an embedding model's native (default) vector size when the snapshot's first
+  deployment has no ``output_vector_size``. The build refuses a curated value the snapshot also gives.
+
+Prices are decimal strings in USD with the catalog's keys (``input_per_mtok`` is per million tokens,
+``per_query`` per search). Only list prices a provider publishes go here: never a guess, never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog_spec import Spec, m
+
+
+@dataclass(frozen=True)
+class CuratedDeployment:
+    """One upstream serving a model at a published price the snapshot does not carry."""
+
+    provider: str
+    upstream: str
+    modality: str
+    pricing: dict[str, str]
+    source: str  # the provider's page the price was read from, and when
+    context_window: int | None = None
+
+
+# Cloudflare Workers AI pricing page (its "Last updated" date is 2026-08-28), read 2026-12-02.
+CF_PRICING = "https://developers.cloudflare.com/workers-ai/platform/pricing/ (2026-08-28)"
+
+# fmt: off
+EXTRA_CATALOG: tuple[Spec, ...] = (
+    # BGE-M3 (BAAI): Novita's OpenAI-compatible API (priced in the snapshot) first, Cloudflare second.
+    m("baai", "bge-m3", "BGE-M3", "novita/baai/bge-m3"),
+    # BGE Reranker Base (BAAI): only Cloudflare Workers AI serves it here; the snapshot has no entry.
+    m("baai", "bge-reranker-base", "BGE Reranker Base"),
+)
+
+CURATED_DEPLOYMENTS: dict[str, tuple[CuratedDeployment, ...]] = {
+    # Workers AI "Embeddings model pricing": @cf/baai/bge-m3 $0.012 per M input tokens (1075 neurons
+    # per M at $0.011 / 1,000 neurons). Served on the OpenAI-compatible /v1/embeddings under
+    # .../accounts/{account_id}/ai
+    # (developers.cloudflare.com/workers-ai/configuration/open-ai-compatibility/).
+    "baai/bge-m3": (
+        CuratedDeployment(
+            "cloudflare", "@cf/baai/bge-m3", "embedding", {"input_per_mtok": "0.012"}, CF_PRICING
+        ),
+    ),
+    # Workers AI "Other model pricing": @cf/baai/bge-reranker-base $0.003 per M input tokens (283 neurons
+    # per M; the model page rounds it to $0.0031). Priced per token, not per query. Native API only:
+    # POST .../accounts/{account_id}/ai/run/@cf/baai/bge-reranker-base with {query, contexts, top_k}.
+    # No token limit is published for the model itself, so context_window stays null.
+    "baai/bge-reranker-base": (
+        CuratedDeployment(
+            "cloudflare", "@cf/baai/bge-reranker-base", "rerank", {"input_per_mtok": "0.003"}, CF_PRICING
+        ),
+    ),
+}
+
+# Native vector sizes from the labs' documentation, for models whose first snapshot entry has no
+# ``output_vector_size`` (the others come from the snapshot: OpenAI text-embedding-3-*, Gemini
+# embeddings, Cohere embed-v4.0/v5, Voyage 4 series and multimodal/context, Titan v2, Nova 2, pplx-embed,
+# bge-base-en-v1.5).
+EMBEDDING_DIMENSIONS: dict[str, int] = {
+    # huggingface.co/BAAI/bge-m3: dense vectors of 1024.
+    "baai/bge-m3": 1024,
+    # docs.cohere.com/docs/cohere-embed: embed-english-v3.0 and embed-multilingual-v3.0 are 1024.
+    "cohere/embed-english-v3.0": 1024,
+    "cohere/embed-multilingual-v3.0": 1024,
+    # docs.mistral.ai (embeddings): mistral-embed 1024; codestral-embed 1536 by default (up to 3072).
+    "mistral/mistral-embed": 1024,
+    "mistral/codestral-embed": 1536,
+    # huggingface.co/nomic-ai/nomic-embed-text-v1.5: 768 (Matryoshka down to 64).
+    "nomic/nomic-embed-text-v1.5": 768,
+    # huggingface.co/Qwen/Qwen3-Embedding-8B: embedding dimension up to 4096 (the default).
+    "qwen/qwen3-embedding-8b": 4096,
+    # docs.voyageai.com/docs/embeddings: 1024 default for voyage-3.5, -3.5-lite, -3-large, -code-3;
+    # voyage-finance-2 and voyage-law-2 are fixed at 1024.
+    "voyage/voyage-3.5": 1024,
+    "voyage/voyage-3.5-lite": 1024,
+    "voyage/voyage-3-large": 1024,
+    "voyage/voyage-code-3": 1024,
+    "voyage/voyage-finance-2": 1024,
+    "voyage/voyage-law-2": 1024,
+}
+# fmt: on
