@@ -18,6 +18,11 @@ generationConfig fields, empty contents or parts, both thinkingBudget and thinki
 call turn not answered by as many functionResponse parts, and (for `gemini-3...` models) a function
 call turn whose first call carries no thoughtSignature. Faults and the request log work as for the
 OpenAI wire.
+
+Embeddings: ``POST .../models/{model}:batchEmbedContents`` (and ``:embedContent``) answer from
+synth_embeddings (``outputDimensionality`` per request, 1024 values by default; no usage, like the
+real API); a model ``rec:<key>`` (``models/rec:gemini/batch-embed-contents:batchEmbedContents``) or
+``rec.<provider>.<file>`` replays that recording.
 """
 
 from __future__ import annotations
@@ -32,11 +37,15 @@ import orjson
 from aiohttp import web
 
 from aigateway.providers.simulated import synthesize_completion
+from aigateway.simulators import synth_embeddings
+from aigateway.simulators.answers import gemini_error
+from aigateway.simulators.json_endpoint import JsonWire, serve
 from aigateway.simulators.responder import JSON_TYPE, Reply, deliver, guarded, json_reply, request_id
 from aigateway.simulators.state import STATE_KEY, RequestRecord, SimulatorState
 
 WIRE = "gemini"
 PATH = r"/{prefix:(?:.*/)?}models/{target}"
+EMBED_PATH = r"/{prefix:(?:.*/)?}models/{model:.+}:{method:(?:batchEmbedContents|embedContent)}"
 RECORDING_PREFIX = "rec."
 METHODS = ("generateContent", "streamGenerateContent")
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Content-Disposition": "attachment"}
@@ -52,6 +61,10 @@ _STATUS = {
     503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
     504: ("DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
 }
+NO_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _TOP_TEXT = "contents systemInstruction tools toolConfig generationConfig safetySettings cachedContent"
 _CONFIG_TEXT = """stopSequences responseMimeType responseSchema responseJsonSchema responseModalities
@@ -94,6 +107,7 @@ def default_error_body(code: int) -> bytes:
 
 
 def register(app: web.Application) -> None:
+    app.router.add_post(EMBED_PATH, embed)  # first: PATH would take ``models/x:batchEmbedContents`` too
     app.router.add_post(PATH, generate)
 
 
@@ -388,12 +402,8 @@ async def _answer(
     if method not in METHODS or not model:
         message = f"Method {method or '(none)'} of models/{model} is not found (simulated)."
         return await _reject(request, state, record, json_reply(404, error_payload(404, message), base))
-    if not (request.headers.get("x-goog-api-key", "").strip() or request.query.get("key", "").strip()):
-        message = (
-            "Method doesn't allow unregistered callers (callers without established identity). "
-            "Please use API Key or other form of API consumer identity to call this API."
-        )
-        return await _reject(request, state, record, json_reply(403, error_payload(403, message), base))
+    if not has_key(request):
+        return await _reject(request, state, record, json_reply(403, error_payload(403, NO_KEY), base))
     if not isinstance(body, dict):
         message = "Invalid JSON payload received. Expected an object (simulated)."
         return await _reject(request, state, record, json_reply(400, error_payload(400, message), base))
@@ -407,6 +417,30 @@ async def _answer(
     else:
         reply = _synthesize(state, body, model, stream, request.query.get("alt") == "sse", base)
     return await deliver(request, record, reply, fault, closing=state.closing, error_body=default_error_body)
+
+
+def has_key(request: web.BaseRequest) -> bool:
+    return bool(request.headers.get("x-goog-api-key", "").strip() or request.query.get("key", "").strip())
+
+
+EMBED_WIRE = JsonWire(
+    WIRE,
+    default_error_body,
+    gemini_error(403, NO_KEY),
+    lambda model: gemini_error(
+        404, f"models/{model} is not found for API version v1beta, or is not supported for embedding."
+    ),
+    authorized=has_key,
+)
+
+
+async def embed(request: web.Request) -> web.StreamResponse:
+    model = request.match_info["model"]
+    if request.match_info["method"] == "embedContent":
+        return await serve(
+            request, EMBED_WIRE, lambda b: synth_embeddings.gemini_embed_content(b, model), model
+        )
+    return await serve(request, EMBED_WIRE, lambda b: synth_embeddings.gemini_batch_embed(b, model), model)
 
 
 async def generate(request: web.Request) -> web.StreamResponse:

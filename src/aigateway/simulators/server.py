@@ -1,7 +1,18 @@
 """The upstream simulator app, its admin endpoints, and a threaded server handle for tests.
 
 Wires are pluggable: each wire module exposes `register(app)` adding its routes; list it in `WIRES`.
-Admin endpoints (`/_sim/...`) are wire-independent:
+Routes (any path prefix is accepted, so several "vendors" can point at one simulator):
+
+* chat: `POST .../chat/completions`, `GET .../models` (openai_wire); `POST .../messages`
+  (anthropic_wire); `POST .../models/{model}:generateContent` / `:streamGenerateContent` (gemini_wire).
+* embeddings: `POST .../embeddings` (OpenAI; Voyage under a prefix containing "voyage", Jina under
+  one containing "jina"), `POST .../v2/embed` (Cohere) (embeddings_wire);
+  `POST .../models/{model}:batchEmbedContents` / `:embedContent` (gemini_wire).
+* rerank: `POST .../rerank` (Cohere for `.../v2/rerank` or a prefix containing "cohere", Jina for a
+  prefix containing "jina", else Voyage), `POST .../ai/run/{model}` (Cloudflare Workers AI) (rerank_wire).
+
+Everywhere a model `rec:<recording key>` replays that recording byte for byte, and faults and the
+request log apply per model. Admin endpoints (`/_sim/...`) are wire-independent:
 
 * `POST /_sim/faults` `{"model": M, "faults": [F, ...], "sticky": false}`; `GET` shows the queues;
   `DELETE` clears them (all, or `?model=M`).
@@ -21,7 +32,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from aigateway.simulators import anthropic_wire, gemini_wire, openai_wire
+from aigateway.simulators import anthropic_wire, embeddings_wire, gemini_wire, openai_wire, rerank_wire
 from aigateway.simulators.faults import FaultError, parse_faults
 from aigateway.simulators.recordings import load_recordings
 from aigateway.simulators.state import STATE_KEY, SimulatorState
@@ -30,6 +41,8 @@ WIRES: tuple[Callable[[web.Application], None], ...] = (
     openai_wire.register,
     anthropic_wire.register,
     gemini_wire.register,
+    rerank_wire.register,
+    embeddings_wire.register,
 )
 MAX_BODY_BYTES = 64 * 1024 * 1024
 SHUTDOWN_TIMEOUT = 2.0
