@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -56,11 +57,19 @@ ledger = Table(
     "ledger",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("request_id", String(128), nullable=False, unique=True),
+    # The gateway's own id for the call (unique: replays and retries of a write are told apart by
+    # it). 128 wide, not 40: rows from before it existed carry their request id as their call id.
+    Column("call_id", String(128), nullable=False),
+    # The client's correlation id (X-Request-Id): clients and their retries reuse it, so not unique.
+    Column("request_id", String(128), nullable=False, index=True),
     Column("account_id", String(40), nullable=False),
+    Column("sub_account_id", String(40), nullable=True),
     Column("key_id", String(40), nullable=False),
     Column("tag", String(200), nullable=True),
     Column("endpoint", String(64), nullable=False),
+    Column("operation", String(32), nullable=False),  # chat | embeddings | rerank | ...
+    Column("origin", String(16), nullable=False),  # http | batch | eval | replay | job
+    Column("parent_id", String(64), nullable=True, index=True),  # the batch, eval, ... it belongs to
     Column("model", String(200), nullable=False),
     Column("provider", String(64), nullable=False),
     Column("upstream_model", String(200), nullable=False),
@@ -69,6 +78,8 @@ ledger = Table(
     Column("http_status", Integer, nullable=False),
     Column("error_type", String(64), nullable=True),
     Column("stream", Boolean, nullable=False, default=False),
+    Column("unit_kind", String(16), nullable=False),  # what input_units/output_units count
+    Column("price_basis", String(16), nullable=False),  # standard | batch | cache_hit
     Column("input_units", BigInteger, nullable=False, default=0),
     Column("cached_input_units", BigInteger, nullable=False, default=0),
     Column("cache_write_units", BigInteger, nullable=False, default=0),
@@ -79,6 +90,23 @@ ledger = Table(
     Column("latency_ms", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("detail", Text, nullable=True),
+    Column("meters", Text, nullable=True),  # JSON object of every non-zero meter of the call
+    UniqueConstraint("call_id", name="uq_ledger_call_id"),
     Index("ix_ledger_account_created", "account_id", "created_at"),
     Index("ix_ledger_tag", "tag"),
+)
+
+# Entries the ledger refused row by row (a value its columns cannot hold). The wallet debit of each is
+# applied all the same, in the transaction that stores it here, so money stays right while an operator
+# looks at ``payload`` (the entry's JSON) and ``error``; nothing in the gateway reads this table back.
+ledger_quarantine = Table(
+    "ledger_quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), nullable=False, index=True),
+    Column("account_id", String(128), nullable=False),
+    Column("cost_nanousd", BigInteger, nullable=True),  # NULL when even the debit was refused
+    Column("payload", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
