@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from alembic.util import CommandError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from aigateway.core.catalog import load_catalog
-from aigateway.core.money import nano_to_usd_str, usd_to_nano
+from aigateway.core.catalog import CatalogError, load_catalog
+from aigateway.core.money import NANO_PER_USD, nano_to_usd_str, usd_to_nano
 from aigateway.settings import Settings, load_settings
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.db import create_db_engine, migrate
@@ -38,14 +44,73 @@ console = _make_console()
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (AIGATEWAY_CONFIG).")]
 
 
+# A wallet holds a signed 64-bit number of nano-dollars: one credit may not be larger than that.
+_MAX_CREDIT_NANO = 2**63 - 1
+_MAX_CREDIT_USD = Decimal(_MAX_CREDIT_NANO) / NANO_PER_USD
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """End the command with one line on stderr (1: it failed, 2: it was called wrongly)."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _db_reason(exc: BaseException) -> str:
+    """What the database (or its driver) said, without SQLAlchemy's statement and links."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return _one_line(str(exc.orig)) or type(exc.orig).__name__
+    return _one_line(str(exc).split("\n(Background on this error")[0]) or type(exc).__name__
+
+
+def _shown_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "(unparseable URL)"
+
+
+def _engine(settings: Settings) -> Engine:
+    """A migrated engine, or one line saying why the database cannot be used."""
+    url = settings.resolved_database_url
+    hint = "Check AIGATEWAY_DATABASE_URL (or database_url in the config file)."
+    try:
+        engine = create_db_engine(url)
+    except SQLAlchemyError as exc:
+        _fail(_sentence(f"Not a usable database URL {_shown_url(url)}: {_db_reason(exc)}") + f" {hint}")
+    except ImportError as exc:
+        _fail(_sentence(f"No driver for the database {_shown_url(url)}: {exc}") + f" {hint}")
+    except OSError as exc:
+        _fail(f"Cannot create the database directory for {_shown_url(url)}: {exc}")
+    try:
+        migrate(engine)
+    except (SQLAlchemyError, CommandError) as exc:
+        engine.dispose()
+        _fail(_sentence(f"Cannot use the database {_shown_url(url)}: {_db_reason(exc)}") + f" {hint}")
+    return engine
+
+
 def _store(settings: Settings) -> AccountStore:
-    engine = create_db_engine(settings.resolved_database_url)
-    migrate(engine)
-    return AccountStore(engine)
+    return AccountStore(_engine(settings))
+
+
+def _no_account(account_id: str) -> NoReturn:
+    _fail(f"No account '{account_id}'. `aigateway accounts list` shows them.")
 
 
 def _account(store: AccountStore, account: str | None) -> str:
+    """The account named (which must exist), else the admin account (created on first use)."""
     if account:
+        if store.get_account(account) is None:
+            _no_account(account)
         return account
     admin = store.admin_account_id()
     if admin is None:
@@ -60,9 +125,11 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind (AIGATEWAY_HOST, default 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (AIGATEWAY_PORT, default 8080).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (AIGATEWAY_PORT, default 8080).")
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (AIGATEWAY_WORKERS, default 1).")
+        int | None, typer.Option(min=1, help="Worker processes (AIGATEWAY_WORKERS, default 1).")
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -72,12 +139,15 @@ def serve(
         if value is not None:  # workers re-read settings from the environment
             os.environ[f"AIGATEWAY_{key.upper()}"] = str(value)
     settings = load_settings()
+    if not 1 <= settings.port <= 65535:
+        _fail(f"The port must be between 1 and 65535, not {settings.port} (AIGATEWAY_PORT).")
+    if settings.workers < 1:
+        _fail(f"At least one worker is needed, not {settings.workers} (AIGATEWAY_WORKERS).")
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     load_catalog(settings.catalog_path, extra_models=settings.models)  # fail fast on a bad catalog or config
-    engine = create_db_engine(settings.resolved_database_url)
-    migrate(engine)
+    engine = _engine(settings)
     boot = AccountStore(engine).bootstrap(settings.admin_key)
     engine.dispose()
     if boot.admin_key or boot.test_key:
@@ -131,9 +201,7 @@ def _run_server(settings: Settings) -> None:
 @app.command("migrate")
 def migrate_cmd(config: ConfigOpt = None) -> None:
     """Apply pending database migrations."""
-    settings = load_settings(config=config)
-    engine = create_db_engine(settings.resolved_database_url)
-    migrate(engine)
+    engine = _engine(load_settings(config=config))
     console.print(f"migrated {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -145,6 +213,7 @@ def keys_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
+    _require_text(name, "--name")
     store = _store(load_settings(config=config))
     plain, record = store.create_key(_account(store, account), name, test=test)
     console.print(f"{record.id}  {record.mode}  account {record.account_id}")
@@ -158,6 +227,8 @@ def keys_list(
 ) -> None:
     """List keys (prefixes only: the keys themselves are not stored)."""
     store = _store(load_settings(config=config))
+    if account and store.get_account(account) is None:
+        _no_account(account)
     table = Table("id", "name", "prefix", "mode", "account", "created", "revoked")
     for k in store.list_keys(account):
         table.add_row(
@@ -176,9 +247,13 @@ def keys_list(
 def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
     """Revoke a key by id (takes effect on every worker within AIGATEWAY_KEY_CACHE_TTL_S)."""
     store = _store(load_settings(config=config))
-    if not store.revoke_key(key_id):
-        console.print(f"no active key {key_id}")
-        raise typer.Exit(1)
+    key = store.get_key(key_id)
+    if key is None:
+        _fail(f"No key '{key_id}'. `aigateway keys list` shows them.")
+    if key.revoked_at is not None or not store.revoke_key(key_id):
+        revoked = store.get_key(key_id)
+        when = revoked.revoked_at if revoked is not None else None
+        _fail(f"Key '{key_id}' is already revoked" + (f" (since {when:%Y-%m-%d %H:%M:%S})." if when else "."))
     console.print(f"revoked {key_id}")
 
 
@@ -188,6 +263,7 @@ def accounts_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create an account with an empty wallet; prints its id."""
+    _require_text(name, "--name")
     store = _store(load_settings(config=config))
     print(store.create_account(name))
 
@@ -210,19 +286,16 @@ def accounts_list(config: ConfigOpt = None) -> None:
 
 @balance_app.command("add")
 def balance_add(
-    usd: Annotated[str, typer.Option(help="Amount in US dollars, e.g. 10 or 2.50 (negative to debit).")],
+    usd: Annotated[str, typer.Option(help="Amount in US dollars to credit, e.g. 10 or 2.50.")],
     account: Annotated[str | None, typer.Option(help="Account id (default: the admin account).")] = None,
     note: Annotated[str, typer.Option(help="Why (kept with the credit).")] = "",
     config: ConfigOpt = None,
 ) -> None:
     """Credit a wallet."""
-    try:
-        amount = Decimal(usd)
-    except InvalidOperation:
-        raise typer.BadParameter(f"not an amount: {usd!r}") from None
+    amount = _credit_nano(usd)
     store = _store(load_settings(config=config))
     account_id = _account(store, account)
-    balance = store.add_credit(account_id, usd_to_nano(amount), note or "aigateway balance add")
+    balance = store.add_credit(account_id, amount, note or "aigateway balance add")
     console.print(f"{account_id}: balance ${nano_to_usd_str(balance)}")
 
 
@@ -234,9 +307,37 @@ def balance_show(
     """Show a wallet's stored balance."""
     store = _store(load_settings(config=config))
     account_id = _account(store, account)
-    console.print(
-        f"{account_id}: balance ${nano_to_usd_str(store.balances([account_id]).get(account_id, 0))}"
-    )
+    record = store.get_account(account_id)
+    if record is None:
+        _no_account(account_id)
+    console.print(f"{account_id}: balance ${nano_to_usd_str(record.balance_nanousd)}")
+
+
+def _credit_nano(usd: str) -> int:
+    """``--usd`` as a positive number of nano-dollars, or a usage error."""
+    try:
+        amount = Decimal(usd.strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise typer.BadParameter(
+            f"not an amount: {usd!r} (US dollars, e.g. 10 or 2.50)", param_hint="'--usd'"
+        )
+    if amount <= 0:
+        raise typer.BadParameter(
+            f"{usd!r}: a credit is more than $0 (`balance add` does not debit)", param_hint="'--usd'"
+        )
+    if amount > _MAX_CREDIT_USD:
+        raise typer.BadParameter(f"{usd!r}: more than a wallet can hold", param_hint="'--usd'")
+    nano = usd_to_nano(amount)
+    if nano == 0:
+        raise typer.BadParameter(f"{usd!r}: less than a nano-dollar ($0.000000001)", param_hint="'--usd'")
+    return nano
+
+
+def _require_text(value: str, option: str) -> None:
+    if not value.strip():
+        raise typer.BadParameter("must not be empty", param_hint=f"'{option}'")
 
 
 @app.command("models")
@@ -267,5 +368,36 @@ def models_cmd(
     )
 
 
+def _describe(exc: Exception) -> str:
+    """One line for the failures a command cannot prevent: configuration, files, the database."""
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return _one_line(f"Invalid settings (AIGATEWAY_* variables or the config file): {problems}")
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return _one_line(f"The config file is not valid TOML: {exc}")
+    if isinstance(exc, CatalogError):
+        return _one_line(f"Invalid model catalog or [[models]] entry: {exc}")
+    if isinstance(exc, SQLAlchemyError | CommandError):
+        return f"Database error: {_db_reason(exc)}"
+    return _one_line(str(exc) or type(exc).__name__)
+
+
+_ENVIRONMENT_ERRORS = (
+    ValidationError,
+    tomllib.TOMLDecodeError,
+    CatalogError,
+    SQLAlchemyError,
+    CommandError,
+    OSError,
+)
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except _ENVIRONMENT_ERRORS as exc:
+        typer.echo(_describe(exc), err=True)
+        sys.exit(1)

@@ -27,6 +27,7 @@ from aigateway.simulators.server import SimulatorServer
 from aigateway.storage.db import normalise_url
 from aigateway.storage.schema import ledger
 from tests.integration.models_native import ANTHROPIC_MODELS, GEMINI_MODELS
+from tests.integration.models_vectors import EMBEDDING_MODELS, RERANK_MODELS, vector_providers
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDINGS = ROOT / "tests" / "fixtures" / "provider-recordings"
@@ -34,6 +35,10 @@ PG_ADMIN_URL = os.environ.get("AIGATEWAY_TEST_PG_URL", "postgresql://postgres@12
 ADMIN_KEY = "sk-aig-" + "integration" + "A" * 24
 UPSTREAM_KEY = "sk-upstream-secret-key-0123456789abcdef"
 MISSING_KEY_ENV = "AIG_TEST_KEY_THAT_IS_NOT_SET"
+# How long a gateway may take to answer /health after it was started (a busy CI machine is slow).
+START_TIMEOUT_S = float(os.environ.get("AIGATEWAY_TEST_START_TIMEOUT_S", "180"))
+# How long a stopped gateway may take to drain (uvicorn's graceful shutdown is 30 s) before a kill.
+STOP_TIMEOUT_S = 60.0
 
 
 def free_port() -> int:
@@ -166,6 +171,8 @@ for _slug, _rec in RECORDED.items():
 
 SIM_MODELS.extend(ANTHROPIC_MODELS)
 SIM_MODELS.extend(GEMINI_MODELS)
+SIM_MODELS.extend(EMBEDDING_MODELS)
+SIM_MODELS.extend(RERANK_MODELS)
 
 
 def _toml_value(value: Any) -> str:
@@ -198,6 +205,7 @@ def write_config(path: Path, sim_url: str, closed_port: int) -> None:
         'api_key_env = "SIM_UPSTREAM_KEY"',
         "timeout_s = 1.0",
         "",
+        *vector_providers(sim_url),
     ]
     for model in SIM_MODELS:
         lines.append("[[models]]")
@@ -241,20 +249,26 @@ class Gateway:
             raise AssertionError(f"aigateway {' '.join(args)} failed: {result.stderr}\n{result.stdout}")
         return result.stdout
 
-    def ledger_row(self, request_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The ledger row a request left (the gateway writes rows off the response path)."""
+    def ledger_row(self, request_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """The ledger row a request left (the gateway writes rows off the response path).
+
+        Returns as soon as the row is there; ``timeout`` only bounds how long a missing row is
+        waited for, so it is generous for a busy machine.
+        """
         if self.engine is None:
             self.engine = create_engine(normalise_url(self.db_url))
         deadline = time.monotonic() + timeout
+        delays = _backoff(first=0.02, longest=0.25)
         while True:
             with self.engine.connect() as conn:
                 rows = conn.execute(select(ledger).where(ledger.c.request_id == request_id)).mappings().all()
             if rows:
                 assert len(rows) == 1, f"{len(rows)} ledger rows for {request_id}"
                 return dict(rows[0])
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no ledger row for {request_id}")
-            time.sleep(0.05)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no ledger row for {request_id} after {timeout:g} s")
+            time.sleep(min(next(delays), remaining))
 
     def ledger_count(self, **where: Any) -> int:
         if self.engine is None:
@@ -278,6 +292,61 @@ class Gateway:
         args = ["keys", "create", "--account", account_id, "--name", name] + (["--test"] if test else [])
         lines = self.cli(*args).strip().splitlines()
         return lines[0].split()[0], lines[-1]
+
+
+def _backoff(first: float = 0.05, longest: float = 1.0, factor: float = 1.5) -> Iterator[float]:
+    """Delays between polls: quick at first, then no more often than every ``longest`` seconds."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * factor, longest)
+
+
+def _log_text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.is_file() else "(no log)"
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = START_TIMEOUT_S
+) -> None:
+    """Poll ``GET {url}/health`` until it answers 200.
+
+    Fails at once when the process exits, and after ``timeout`` seconds otherwise (the process
+    is then stopped); either way the server's log is in the error.
+    """
+    deadline = time.monotonic() + timeout
+    delays = _backoff()
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"gateway exited with status {process.returncode} before it was ready:\n{_log_text(log)}"
+            )
+        remaining = deadline - time.monotonic()
+        try:
+            if httpx.get(url + "/health", timeout=max(1.0, min(10.0, remaining))).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            stop_process(process)
+            raise RuntimeError(
+                f"gateway did not answer {url}/health within {timeout:g} s "
+                f"(AIGATEWAY_TEST_START_TIMEOUT_S):\n{_log_text(log)}"
+            )
+        time.sleep(min(next(delays), remaining))
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM, wait up to ``timeout`` seconds for a graceful exit, then SIGKILL (and reap)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 def start_gateway(
@@ -310,41 +379,31 @@ def start_gateway(
         }
     )
     env.pop(MISSING_KEY_ENV, None)
-    log = (workdir / "gateway.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aigateway", "serve"],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = workdir / "gateway.log"
+    with log_path.open("wb") as log:  # the child keeps its own handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aigateway", "serve"],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"gateway exited: {(workdir / 'gateway.log').read_text()}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"gateway did not start: {(workdir / 'gateway.log').read_text()}")
-        time.sleep(0.1)
-    output = (workdir / "gateway.log").read_text()
-    test_key = next(w for w in output.split() if w.startswith("sk-aig-test-"))
+    wait_until_healthy(process, url, log_path)
+    output = _log_text(log_path)
+    test_key = next((w for w in output.split() if w.startswith("sk-aig-test-")), None)
+    if test_key is None:
+        stop_process(process)
+        raise RuntimeError(f"gateway printed no test-mode key on first start:\n{output}")
     return Gateway(url, db_url, ADMIN_KEY, test_key, workdir, env, process, simulator)
 
 
 def stop_gateway(gateway: Gateway) -> None:
-    gateway.process.terminate()
     try:
-        gateway.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        gateway.process.kill()
-    if gateway.engine is not None:
-        gateway.engine.dispose()
+        stop_process(gateway.process)
+    finally:
+        if gateway.engine is not None:
+            gateway.engine.dispose()
 
 
 @pytest.fixture(scope="session")

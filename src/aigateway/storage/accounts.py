@@ -140,6 +140,13 @@ class AccountStore:
             row = conn.execute(query).mappings().first()
         return KeyRecord(**row) if row else None
 
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        """A key by its id (``key_...``), revoked or not."""
+        query = self._key_query().where(api_keys.c.id == key_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return KeyRecord(**row) if row else None
+
     def list_keys(self, account_id: str | None = None) -> list[KeyRecord]:
         query = self._key_query()
         if account_id:
