@@ -106,7 +106,7 @@ class LedgerEntry:
 
     def to_json_dict(self) -> dict[str, Any]:
         """A plain-JSON form (journal and spill files); ``from_json_dict`` reads it back."""
-        out: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
         out["created_at"] = self.created_at.isoformat()
         return out
 
@@ -114,7 +114,7 @@ class LedgerEntry:
     def from_json_dict(cls, raw: dict[str, Any]) -> LedgerEntry:
         data = dict(raw)
         data["created_at"] = datetime.fromisoformat(data["created_at"])
-        known = set(cls.__slots__)  # type: ignore[attr-defined]
+        known = set(cls.__slots__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
