@@ -289,3 +289,16 @@ def test_a_stream_can_be_cancelled_between_pieces() -> None:
         return got
 
     assert len(asyncio.run(scenario())) == 1
+
+
+def test_a_failing_synthesizer_answers_500_instead_of_raising(caplog: pytest.LogCaptureFixture) -> None:
+    transport = SimulatedTransport()
+
+    def broken(request: UpstreamRequest, body: Any) -> SimulatedResponse:
+        raise RuntimeError("boom")
+
+    transport.handlers[("openai", "chat")] = broken
+    request = UpstreamRequest(url="https://x/v1/chat/completions", headers={}, body=b"{}")
+    response = asyncio.run(transport.send(VENDORS["openai"], request))
+    assert response.status == 500 and b"simulated provider failed" in asyncio.run(response.read())
+    assert "boom" in caplog.text

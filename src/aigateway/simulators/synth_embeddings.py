@@ -94,7 +94,7 @@ def _features(text: str) -> Counter[str]:
     return features
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _slots(model: str, feature: str, dims: int) -> tuple[tuple[int, float], ...]:
     digest = hashlib.blake2b(f"{model}\x00{feature}".encode(), digest_size=4 * SLOTS_PER_FEATURE).digest()
     slots = []
@@ -104,14 +104,12 @@ def _slots(model: str, feature: str, dims: int) -> tuple[tuple[int, float], ...]
     return tuple(slots)
 
 
-def _noise(model: str, text: str, dims: int) -> list[float]:
+def _noise(model: str, text: str, dims: int, weight: float) -> list[float]:
+    """Uniform noise seeded from sha256(model + text), scaled to an expected norm of ``weight``."""
     seed = hashlib.sha256(f"{model}\x00{text}".encode()).digest()
     raw = hashlib.shake_256(seed).digest(4 * dims)
-    return [u / 2147483648.0 - 1.0 for u in struct.unpack(f"<{dims}I", raw)]
-
-
-def _norm(values: Sequence[float]) -> float:
-    return math.sqrt(math.fsum(v * v for v in values))
+    scale = weight / (2147483648.0 * math.sqrt(dims / 3.0))  # int32 -> [-1, 1), norm ~ sqrt(d/3)
+    return [u * scale for u in struct.unpack(f"<{dims}i", raw)]
 
 
 def float32(values: Sequence[float]) -> list[float]:
@@ -124,21 +122,21 @@ def embedding_vector(model: str, text: str, dims: int) -> list[float]:
     """A deterministic unit vector of ``dims`` float32 values for ``text`` under ``model``."""
     if dims < 1:
         raise ValueError("dims must be at least 1")
-    sparse = [0.0] * dims
+    sparse: dict[int, float] = {}
     for feature, count in _features(text).items():
         weight = (WORD_WEIGHT if feature[0] == "w" else TRIGRAM_WEIGHT) * (1.0 + math.log(count))
         for index, sign in _slots(model, feature, dims):
-            sparse[index] += sign * weight
-    noise = _noise(model, text, dims)
-    sparse_norm, noise_norm = _norm(sparse), _norm(noise) or 1.0
+            sparse[index] = sparse.get(index, 0.0) + sign * weight
+    sparse_norm = math.hypot(*sparse.values())
+    mixed = _noise(model, text, dims, NOISE_WEIGHT if sparse_norm else 1.0)
     if sparse_norm:
-        mixed = [s / sparse_norm + NOISE_WEIGHT * n / noise_norm for s, n in zip(sparse, noise, strict=True)]
-    else:
-        mixed = noise
-    total = _norm(mixed)
+        for index, value in sparse.items():
+            mixed[index] += value / sparse_norm
+    total = math.hypot(*mixed)
     if not total:
         return [1.0] + [0.0] * (dims - 1)
-    return float32([x / total for x in mixed])
+    inverse = 1.0 / total
+    return float32([x * inverse for x in mixed])
 
 
 def encode_base64(vector: Sequence[float]) -> str:

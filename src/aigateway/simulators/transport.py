@@ -13,7 +13,8 @@ request.operation)``:
   ``cloudflare``; the vector size defaults to ``request.context["dimensions"]``, else 1024.
 * rerank (synth_rerank) for ``cohere`` (v1 or v2 by URL), ``voyage``, ``jina``, ``cloudflare``.
 
-Anything else answers 501 with an OpenAI-style error body rather than raising. The answer is a
+Anything else answers 501 with an OpenAI-style error body rather than raising (and a synthesizer
+that fails answers 500, logged). Nothing is logged per request. The answer is a
 `SimulatedResponse`, which has the shape of aiohttp's ClientResponse that the pipeline reads
 (`providers/wire/base.UpstreamResponse`): a stream's body comes one event per piece, with a yield to
 the event loop between pieces so a client that goes away can cancel it.
@@ -22,6 +23,7 @@ the event loop between pieces so a client that goes away can cancel it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from http import HTTPStatus
@@ -42,6 +44,7 @@ SSE_TYPE = "text/event-stream"
 DONE = b"data: [DONE]\n\n"
 _GEMINI_PATH = re.compile(r"/models/(?P<model>[^/].*?):(?P<method>[A-Za-z]+)$")
 _CLOUDFLARE_PATH = re.compile(r"/run/(?P<model>.+)$")
+log = logging.getLogger("aigateway.simulated")
 
 
 class SimulatedBody:
@@ -258,6 +261,15 @@ class SimulatedTransport:
                 f"The simulated provider does not answer {request.operation} requests on the "
                 f"{request.wire} wire (vendor '{vendor.name}')."
             )
-            payload = {"error": {"message": message, "type": "not_implemented", "param": None, "code": None}}
-            return json_response(501, payload)
-        return handler(request, _parse(request.body))
+            return json_response(501, _error(message, "not_implemented"))
+        try:
+            return handler(request, _parse(request.body))
+        except Exception:  # a simulator bug answers like a failing upstream, and is logged
+            log.exception("the simulated provider failed on a %s %s request", request.wire, request.operation)
+            return json_response(
+                500, _error("The simulated provider failed on this request.", "server_error")
+            )
+
+
+def _error(message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
