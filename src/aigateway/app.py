@@ -22,12 +22,12 @@ from aigateway.providers.transport import HttpTransport, create_session
 from aigateway.providers.vendors import build_vendors
 from aigateway.services.auth import KeyCache
 from aigateway.services.context import GatewayContext
+from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.operations.base import Operation
 from aigateway.services.operations.chat import ChatOperation
 from aigateway.services.operations.embeddings import EmbeddingsOperation
 from aigateway.services.operations.rerank import RerankOperation
 from aigateway.services.pipeline import Gateway
-from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.wallet import WalletBook
 from aigateway.settings import Settings, load_settings
 from aigateway.simulators.transport import SimulatedTransport

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Admission (docs/ARCHITECTURE.md): a thin wallet admits a call whose output limit it can lower
     # to at least this many tokens; below that, 402.
     min_output_tokens: int = 16
+    # ... and lowers it to this fraction (1/N) of what the wallet can pay, so concurrent calls fit too.
+    thin_wallet_slices: int = 8
     # What a cache hit is billed, as a fraction of list price (0 = free).
     cache_hit_price_fraction: Decimal = Decimal(0)
     # The model POST /v1/rerank uses when a request names none (the contract makes model optional).

@@ -128,7 +128,20 @@ SIM_MODELS: list[dict[str, Any]] = [
     },
 ]
 # One model per fault so concurrent tests never share a fault queue.
-FAULT_MODELS = ("e429", "e500", "e503", "e400", "reset", "cut", "slowchunks", "scrub", "hang", "midstream")
+FAULT_MODELS = (
+    "e429",
+    "e500",
+    "e503",
+    "e400",
+    "reset",
+    "cut",
+    "slowchunks",
+    "scrub",
+    "hang",
+    "midstream",
+    "badshape",
+    "e503ra",
+)
 for _name in FAULT_MODELS:
     SIM_MODELS.append(
         {
@@ -157,6 +170,7 @@ RECORDED = {
     "groq-json-reasoning": "groq/chat-json-schema-reasoning",
     "cerebras-reasoning": "cerebras/chat-reasoning",
     "mistral-magistral": "mistral/chat-thinking-magistral",
+    "openai-400-param": "openai/error-400-unsupported-value",
 }
 for _slug, _rec in RECORDED.items():
     SIM_MODELS.append(
@@ -350,8 +364,13 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT
 
 
 def start_gateway(
-    workdir: Path, db_url: str, simulator: SimulatorServer, extra_env: dict[str, str] | None = None
+    workdir: Path,
+    db_url: str,
+    simulator: SimulatorServer,
+    extra_env: dict[str, str] | None = None,
+    test_key: str | None = None,
 ) -> Gateway:
+    """A gateway process on ``db_url``; ``test_key`` for a database that is already bootstrapped."""
     port = free_port()
     config = workdir / "aigateway.toml"
     write_config(config, simulator.url, free_port())
@@ -391,7 +410,7 @@ def start_gateway(
     url = f"http://127.0.0.1:{port}"
     wait_until_healthy(process, url, log_path)
     output = _log_text(log_path)
-    test_key = next((w for w in output.split() if w.startswith("sk-aig-test-")), None)
+    test_key = test_key or next((w for w in output.split() if w.startswith("sk-aig-test-")), None)
     if test_key is None:
         stop_process(process)
         raise RuntimeError(f"gateway printed no test-mode key on first start:\n{output}")

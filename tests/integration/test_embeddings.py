@@ -82,14 +82,18 @@ def test_test_key_every_wire(gateway: Gateway, model: str) -> None:
 
 def test_float_format_and_dimensions(gateway: Gateway) -> None:
     client = gateway.client(gateway.test_key)
-    floats = client.embeddings.create(model="sim/embed-openai", input="hi", encoding_format="float", dimensions=256)
+    floats = client.embeddings.create(
+        model="sim/embed-openai", input="hi", encoding_format="float", dimensions=256
+    )
     assert len(floats.data[0].embedding) == 256
     with httpx.Client(base_url=gateway.base_url, timeout=30) as http:
         auth = {"Authorization": f"Bearer {gateway.test_key}"}
         doc = http.post("/embeddings", json={"model": "sim/embed", "input": "hi"}, headers=auth).json()
         assert isinstance(doc["data"][0]["embedding"], list)  # float is the default
         doc = http.post(
-            "/embeddings", json={"model": "sim/embed", "input": "hi", "encoding_format": "base64"}, headers=auth
+            "/embeddings",
+            json={"model": "sim/embed", "input": "hi", "encoding_format": "base64"},
+            headers=auth,
         ).json()
         packed = base64.b64decode(doc["data"][0]["embedding"])
         assert len(packed) == 64 * 4
@@ -119,10 +123,14 @@ def test_recordings_replay_through_the_sdk(gateway: Gateway, model: str, recordi
     expected = _recorded_vectors(recording)
     doc = json.loads((RECORDINGS / f"{recording}.json").read_text())
     sent = doc["request"]["body"]
-    texts: Any = sent.get("input") or sent.get("texts") or [r["content"]["parts"][0]["text"] for r in sent["requests"]]
+    texts: Any = (
+        sent.get("input") or sent.get("texts") or [r["content"]["parts"][0]["text"] for r in sent["requests"]]
+    )
     rid = _rid()
     client = gateway.client()
-    raw = client.embeddings.with_raw_response.create(model=model, input=texts, extra_headers={"X-Request-Id": rid})
+    raw = client.embeddings.with_raw_response.create(
+        model=model, input=texts, extra_headers={"X-Request-Id": rid}
+    )
     result = raw.parse()
     got = [list(map(float, d.embedding)) for d in result.data]
     assert len(got) == len(expected)

@@ -34,7 +34,10 @@ def _post(gateway: Gateway, key: str, body: dict[str, Any], rid: str | None = No
 def test_test_key_every_wire(gateway: Gateway, model: str) -> None:
     rid = "req-rr-" + uuid.uuid4().hex[:12]
     answer = _post(
-        gateway, gateway.test_key, {"model": model, "query": QUERY, "documents": DOCS, "return_documents": True}, rid
+        gateway,
+        gateway.test_key,
+        {"model": model, "query": QUERY, "documents": DOCS, "return_documents": True},
+        rid,
     )
     assert answer.status_code == 200, answer.text
     doc = answer.json()
@@ -49,7 +52,9 @@ def test_test_key_every_wire(gateway: Gateway, model: str) -> None:
     row = gateway.ledger_row(rid)
     assert row["operation"] == "rerank" and row["mode"] == "test" and row["cost_nanousd"] == 0
 
-    top = _post(gateway, gateway.test_key, {"model": model, "query": QUERY, "documents": DOCS, "top_n": 1}).json()
+    top = _post(
+        gateway, gateway.test_key, {"model": model, "query": QUERY, "documents": DOCS, "top_n": 1}
+    ).json()
     assert [r["index"] for r in top["results"]] == [1] and "document" not in top["results"][0]
 
 
@@ -62,7 +67,11 @@ def test_default_model_and_object_documents(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize(
     ("model", "recording"),
-    [("rec/rr-cohere-v2", "cohere/rerank-v2"), ("rec/rr-cohere-v1", "cohere/rerank-v1"), ("rec/rr-voyage", "voyage/rerank")],
+    [
+        ("rec/rr-cohere-v2", "cohere/rerank-v2"),
+        ("rec/rr-cohere-v1", "cohere/rerank-v1"),
+        ("rec/rr-voyage", "voyage/rerank"),
+    ],
 )
 def test_recordings_replay(gateway: Gateway, model: str, recording: str) -> None:
     doc = json.loads((RECORDINGS / f"{recording}.json").read_text())

@@ -14,8 +14,7 @@ import pytest
 
 from aigateway.core.catalog import Deployment, ModelEntry
 from aigateway.core.errors import BudgetExceeded
-from aigateway.core.pricing import Pricing, max_cost_nano, worst_case_nano
-from aigateway.core.pricing import Usage
+from aigateway.core.pricing import Pricing, Usage, max_cost_nano, worst_case_nano
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import UpstreamRequest
 from aigateway.services.auth import Principal
@@ -52,6 +51,7 @@ def _gateway(balance_nano: int) -> tuple[Gateway, WalletBook]:
     gateway = Gateway.__new__(Gateway)
     gateway.ctx = ctx
     gateway.min_output_tokens = 16
+    gateway.thin_wallet_slices = 8
     return gateway, wallets
 
 
@@ -107,18 +107,19 @@ def test_a_wallet_that_cannot_pay_the_prompt_and_a_few_tokens_refuses() -> None:
 
 
 def test_concurrent_admissions_never_reserve_more_than_the_wallet() -> None:
-    gateway, wallets = _gateway(50_000_000)  # 5 cents
+    gateway, wallets = _gateway(50_000_000)  # 5 cents: less than one call's 16,384-token worst case
     asyncio.run(wallets.load("acct_1"))
     admitted = refused = 0
     for _ in range(200):
-        body = dict(BODY, max_tokens=100)
+        body = dict(BODY)
         try:
             gateway.admit(_call(), ENTRY, body, ChatOperation().validate(body), _route())
             admitted += 1
         except BudgetExceeded:
             refused += 1
     assert wallets.cached_available("acct_1") >= 0
-    assert admitted > 0 and admitted + refused == 200
+    # Held at once (none settles here), slices of what is left still admit dozens of calls.
+    assert admitted >= 30 and admitted + refused == 200
 
 
 def test_max_tokens_above_the_model_limit_is_refused() -> None:
@@ -140,7 +141,9 @@ def test_a_raised_output_limit_is_reserved_too() -> None:
     request = UpstreamRequest("u", {}, b"{}", context={"max_output_tokens": 16_484})
     gateway.cover_raised_limit(call, request)
     assert call.reserved_output == 16_484
-    assert call.reserved == max_cost_nano(PRICING, 0, 100) + worst_case_nano(PRICING, Usage(output_tokens=16_384))
+    assert call.reserved == max_cost_nano(PRICING, 0, 100) + worst_case_nano(
+        PRICING, Usage(output_tokens=16_384)
+    )
     assert wallets.cached_available("acct_1") == 10_000_000_000 - call.reserved
 
 
@@ -150,5 +153,7 @@ def test_no_top_up_when_the_limit_was_not_raised_or_the_key_is_test_mode() -> No
         asyncio.run(wallets.load("acct_1"))
         call = _call(mode)
         call.reserved_output = 100
-        gateway.cover_raised_limit(call, UpstreamRequest("u", {}, b"{}", context={"max_output_tokens": limit}))
+        gateway.cover_raised_limit(
+            call, UpstreamRequest("u", {}, b"{}", context={"max_output_tokens": limit})
+        )
         assert call.reserved == 0

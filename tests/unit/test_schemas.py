@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from aigateway.services.operations.chat_schema import ChatRequest, validate_chat
 from aigateway.core.errors import InvalidRequest
+from aigateway.services.operations.chat_schema import ChatRequest, validate_chat
 
 USER = {"role": "user", "content": "Hello"}
 WEATHER_TOOL: dict[str, Any] = {

@@ -173,7 +173,9 @@ def worst_case_nano(pricing: Pricing, bound: Usage) -> int:
     p = pricing.prices
     zero = Decimal(0)
     input_price = max(
-        p.get("input_per_mtok", zero), p.get("cache_write_per_mtok", zero), p.get("cached_input_per_mtok", zero)
+        p.get("input_per_mtok", zero),
+        p.get("cache_write_per_mtok", zero),
+        p.get("cached_input_per_mtok", zero),
     )
     output_price = max(p.get("output_per_mtok", zero), p.get("reasoning_per_mtok", zero))
     flat = Usage(

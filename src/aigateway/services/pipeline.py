@@ -133,6 +133,7 @@ class Gateway:
         self.transport = transport
         self.simulated = simulated
         self.min_output_tokens = ctx.settings.min_output_tokens
+        self.thin_wallet_slices = max(1, ctx.settings.thin_wallet_slices)
 
     # -- the entry point -------------------------------------------------------------------------
     async def call(
@@ -315,7 +316,8 @@ class Gateway:
 
         The worst case is the operation's bound (prompt upper bound plus the output limit, or the
         model's). A wallet that cannot pay it, but can pay the prompt and at least
-        ``min_output_tokens``, admits the call with its output limit lowered to what it can pay; the
+        ``min_output_tokens``, admits the call with its output limit lowered to a slice
+        (1/``thin_wallet_slices``) of what it can pay, at least ``min_output_tokens``; the
         reservation always covers the most the call can cost, so the wallet is never overspent.
         """
         assert call.pricing is not None
@@ -329,11 +331,16 @@ class Gateway:
             call.reserved_output = bound.output_tokens
             return
         prompt_only = worst_case_nano(call.pricing, Usage(**{**_asdict(bound), "output_tokens": 0}))
-        tokens = affordable_output_tokens(call.pricing, available - prompt_only)
+        budget = available - prompt_only
+        payable = affordable_output_tokens(call.pricing, budget)
+        # A thin wallet gives a call a slice of what it can pay, not all of it, so that concurrent
+        # calls are admitted too; a slice is never below min_output_tokens while the wallet can pay it.
+        share = affordable_output_tokens(call.pricing, budget // self.thin_wallet_slices) or 0
+        tokens = min(bound.output_tokens, max(self.min_output_tokens, share))
         if (
             bound.output_tokens
-            and tokens is not None
-            and tokens >= self.min_output_tokens
+            and payable is not None
+            and payable >= self.min_output_tokens
             and call.operation.lower_output(body, tokens, route.vendor.name)
         ):
             lowered = worst_case_nano(call.pricing, Usage(**{**_asdict(bound), "output_tokens": tokens}))

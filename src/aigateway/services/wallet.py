@@ -3,8 +3,8 @@
 The database balance is the truth. Each process keeps, per account, the balance it last read, the
 debits it has settled but not yet flushed, and the reservations of calls in flight. A call is
 admitted only when its reservation (the most it can cost) fits in ``balance - unflushed - reserved``;
-the reservation is released when the true cost is settled. Across several worker processes each one re-reads the
-balance every ``refresh_s`` seconds, which bounds how far they can jointly overshoot.
+the reservation is released when the true cost is settled. Across several worker processes each
+one re-reads the balance every ``refresh_s`` seconds, which bounds how far they can jointly overshoot.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ An adapter serves one operation (chat, embeddings, rerank, ...) over one wire fo
 client's OpenAI-shaped request into the upstream's request (method, URL, headers, body), the
 upstream's answer back into the OpenAI-shaped result plus metered usage, and, for streams, each
 upstream event into zero or more client chunks. A transport (providers/transport.py for real HTTP,
-simulators/transport.py for test keys) sends the request; the adapter never sees a socket. Adapter-private facts about one call (a tool forced to get JSON, the ids given to
-parallel calls) travel in ``UpstreamRequest.context`` from ``build_request`` to the answer's parsing.
+simulators/transport.py for test keys) sends the request; the adapter never sees a socket.
+Adapter-private facts about one call (a tool forced to get JSON, the ids given to parallel calls)
+travel in ``UpstreamRequest.context`` from ``build_request`` to the answer's parsing.
 An adapter that sets the output limit itself (Anthropic raises it to fit a thinking budget) says so
 in ``context["max_output_tokens"]``, so the wallet reservation can cover it.
 """

@@ -45,9 +45,7 @@ def decode_base64(text: str) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
-def embeddings_list(
-    vectors: list[Any], model: str, usage: Usage | None, encoding: str | None
-) -> bytes:
+def embeddings_list(vectors: list[Any], model: str, usage: Usage | None, encoding: str | None) -> bytes:
     """OpenAI's embeddings answer for ``vectors`` (lists of floats, or base64 strings)."""
     data = []
     for index, vector in enumerate(vectors):
@@ -80,7 +78,9 @@ def _texts(body: dict[str, Any], wire: str) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise InvalidRequest(f"This model's provider ({wire}) takes text input only, not token ids.", param="input")
+    raise InvalidRequest(
+        f"This model's provider ({wire}) takes text input only, not token ids.", param="input"
+    )
 
 
 def _extra(body: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
@@ -107,7 +107,11 @@ class OpenAIEmbeddings:
             url=vendor.base_url.rstrip("/") + "/embeddings",
             headers=auth_headers(vendor, credential),
             body=orjson.dumps(out),
-            context={"encoding": wanted, "passthrough": vendor.openai_embeddings, "dimensions": target.dimensions},
+            context={
+                "encoding": wanted,
+                "passthrough": vendor.openai_embeddings,
+                "dimensions": target.dimensions,
+            },
             wire=self.wire,
             operation="embeddings",
         )
@@ -274,4 +278,3 @@ class GeminiEmbeddings:
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
         message, code = error_of(status, raw)
         return UpstreamFailure(message, code)
-

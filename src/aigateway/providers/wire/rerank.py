@@ -87,7 +87,12 @@ class _Base:
         return error_from_json(status, raw, ("code", "type"))
 
     def _request(
-        self, vendor: VendorProfile, credential: str | None, out: dict[str, Any], ctx: dict[str, Any], url: str
+        self,
+        vendor: VendorProfile,
+        credential: str | None,
+        out: dict[str, Any],
+        ctx: dict[str, Any],
+        url: str,
     ) -> UpstreamRequest:
         return UpstreamRequest(
             url=url,
@@ -211,6 +216,7 @@ class CloudflareRerank(_Base):
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             first = errors[0]
             code = first.get("code")
-            return UpstreamFailure(str(first.get("message") or f"upstream answered HTTP {status}"),
-                                   str(code) if code else None)
+            return UpstreamFailure(
+                str(first.get("message") or f"upstream answered HTTP {status}"), str(code) if code else None
+            )
         return error_from_json(status, raw, ("code",))

@@ -48,7 +48,7 @@ class EmbeddingsRequest(BaseModel):
                 raise ValueError("inputs must not be empty strings")
             if isinstance(item, list) and not item:
                 raise ValueError("token-id inputs must not be empty")
-            if isinstance(item, int) and item < 0 or (isinstance(item, list) and any(t < 0 for t in item)):
+            if (isinstance(item, int) and item < 0) or (isinstance(item, list) and any(t < 0 for t in item)):
                 raise ValueError("token ids are non-negative integers")
         return value
 
