@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
+import threading
+import time
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -160,8 +163,22 @@ def serve(
             )
     base = f"http://{settings.host}:{settings.port}/v1"
     backend = engine.url.get_backend_name()
-    console.print(f"AIgateway listening on {base} ({settings.workers} worker(s), storage {backend})")
+    announce = f"AIgateway listening on {base} ({settings.workers} worker(s), storage {backend})"
+    threading.Thread(target=_announce_when_bound, args=(settings, announce), daemon=True).start()
     _run_server(settings)
+
+
+def _announce_when_bound(settings: Settings, line: str, limit_s: float = 600.0) -> None:
+    """Say "listening" once the port really accepts connections, not before the server binds it."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, settings.port), timeout=1):
+                console.print(line)
+                return
+        except OSError:
+            time.sleep(0.05)
 
 
 def _run_server(settings: Settings) -> None:
