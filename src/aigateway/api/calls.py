@@ -2,17 +2,20 @@
 
 One plain Starlette endpoint per operation (the hot path skips FastAPI's dependency and
 response-model machinery: measured, it cost more than the rest of the gateway's own work on a small
-request). The body is parsed once with orjson; the operation validates it; the answer is JSON or an
-event stream. Headers the gateway stores are checked here, at the edge, so a bad one is a clear 400
-and never a row the ledger cannot write.
+request). The body is JSON (parsed once with orjson) or, for operations that take uploads, a
+multipart form; the operation validates it; the answer is JSON, binary media (the operation's
+media type) or a stream (events, or streamed media). Headers the gateway stores are checked here,
+at the edge, so a bad one is a clear 400 and never a row the ledger cannot write.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,7 +23,7 @@ from aigateway.api.errors import error_response
 from aigateway.api.sse import EventStreamResponse
 from aigateway.core.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from aigateway.core.ledger import MAX_REQUEST_ID, MAX_TAG
-from aigateway.services.operations.base import Operation
+from aigateway.services.operations.base import Operation, UploadedFile
 from aigateway.services.pipeline import Completed, Gateway
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -90,6 +93,55 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def read_request(request: Request, operation: Operation, limit: int) -> Any:
+    """The call's body: JSON, or for operations that take uploads a multipart form as a dict.
+
+    A form's text fields become strings (a field sent several times, or named ``x[]``, a list) and
+    its files ``UploadedFile``s; the size limit applies to the whole body either way.
+    """
+    content_type = request.headers.get("content-type", "")
+    if operation.multipart and content_type.startswith("multipart/form-data"):
+        raw = await read_body(request, limit)
+        return await _form(raw, content_type)
+    raw = await read_body(request, limit)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"The request body is not valid JSON ({exc.msg}).") from None
+
+
+async def _form(raw: bytes, content_type: str) -> dict[str, Any]:
+    scope = {"type": "http", "method": "POST", "headers": [(b"content-type", content_type.encode("latin-1"))]}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    try:
+        form = await Request(scope, receive).form(max_files=16, max_fields=256)
+    except Exception as exc:  # python-multipart's errors: a malformed body
+        raise InvalidRequest(f"The multipart body cannot be read ({exc}).") from None
+    out: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        item: Any
+        if isinstance(value, StarletteUpload):
+            item = UploadedFile(value.filename or "upload", value.content_type or "", await value.read())
+        else:
+            item = value
+        key = name[:-2] if name.endswith("[]") else name
+        if key in out or name.endswith("[]"):
+            previous = out.get(key, [])
+            out[key] = [*(previous if isinstance(previous, list) else [previous]), item]
+        else:
+            out[key] = item
+    await form.close()
+    return out
+
+
 def make_endpoint(gateway: Gateway, operation: Operation) -> Endpoint:
     ctx = gateway.ctx
     limit = ctx.settings.max_body_bytes
@@ -105,11 +157,7 @@ def make_endpoint(gateway: Gateway, operation: Operation) -> Endpoint:
         except GatewayError as exc:
             return error_response(exc, ids.echo)  # no account, so no ledger entry
         try:
-            raw = await read_body(request, limit)
-            try:
-                body = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise InvalidRequest(f"The request body is not valid JSON ({exc.msg}).") from None
+            body = await read_request(request, operation, limit)
         except GatewayError as exc:
             # Every authenticated call leaves exactly one ledger entry, unreadable ones included.
             gateway.refused(principal, operation, exc, request_id=ids.request_id, tag=ids.tag)
@@ -120,7 +168,7 @@ def make_endpoint(gateway: Gateway, operation: Operation) -> Endpoint:
             return error_response(exc, ids.echo)
         result.headers["X-Request-Id"] = ids.echo
         if isinstance(result, Completed):
-            return Response(result.body, headers=result.headers, media_type="application/json")
-        return EventStreamResponse(result, result.headers)
+            return Response(result.body, headers=result.headers, media_type=result.media_type)
+        return EventStreamResponse(result, result.headers, media_type=result.media_type)
 
     return endpoint

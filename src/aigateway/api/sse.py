@@ -30,12 +30,15 @@ class EventStreamResponse(Response):
 
     sse_media_type = b"text/event-stream; charset=utf-8"
 
-    def __init__(self, stream: Stream, headers: dict[str, str], status: int = 200) -> None:
+    def __init__(
+        self, stream: Stream, headers: dict[str, str], status: int = 200, media_type: str | None = None
+    ) -> None:
         self.stream = stream
         self.status = status
         self.status_code = status
         self.background = None
-        self.raw_headers = [(b"content-type", self.sse_media_type), (b"cache-control", b"no-cache")]
+        content_type = media_type.encode("latin-1") if media_type else self.sse_media_type
+        self.raw_headers = [(b"content-type", content_type), (b"cache-control", b"no-cache")]
         # latin-1, as Starlette encodes headers: a client's non-ASCII X-Request-Id goes back byte for byte.
         self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 

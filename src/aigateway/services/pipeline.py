@@ -93,6 +93,7 @@ class Completed:
     headers: dict[str, str]
     usage: Usage
     call: Call
+    media_type: str = "application/json"  # binary answers (audio, images) say theirs
 
 
 @dataclass(slots=True)
@@ -103,6 +104,7 @@ class Streaming:
     headers: dict[str, str]
     call: Call
     _on_close: Callable[[], None] | None = None
+    media_type: str = "text/event-stream; charset=utf-8"  # a streamed binary answer says its own
 
     async def aclose(self) -> None:
         closer = getattr(self.chunks, "aclose", None)
@@ -233,7 +235,8 @@ class Gateway:
             ) from exc
         usage = translated.usage or op.counted(body, 0)
         cost = self.settle(call, usage, status="ok", http_status=200)
-        return Completed(translated.body, self.final_headers(call, usage, cost), usage, call)
+        headers = self.final_headers(call, usage, cost)
+        return Completed(translated.body, headers, usage, call, translated.media_type)
 
     @staticmethod
     async def _read(response: UpstreamResponse, vendor: VendorProfile) -> bytes:

@@ -91,9 +91,10 @@ class Transport(Protocol):
 
 @dataclass(slots=True)
 class TranslatedResponse:
-    body: bytes  # the OpenAI ChatCompletion JSON the client receives
+    body: bytes  # what the client receives: the operation's OpenAI-shaped JSON, or binary media
     usage: Usage | None
     upstream_id: str | None = None
+    media_type: str = "application/json"
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ pricing, settling, headers) is the pipeline's (services/pipeline.py), the same f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aigateway.core.catalog import ModelEntry
@@ -18,6 +19,7 @@ class Operation(Protocol):
     endpoint: str  # the route's name in the ledger ("chat.completions", "embeddings", "rerank")
     modalities: frozenset[str]  # catalog modalities this operation can be served by
     streams: bool  # whether a call may ask for a stream
+    multipart: bool  # whether the body may come as multipart/form-data (uploads) besides JSON
 
     def validate(self, body: Any) -> Any:
         """Check the client's body (a clear InvalidRequest if it is wrong); returns the parsed form."""
@@ -40,6 +42,15 @@ class Operation(Protocol):
     def counted(self, body: dict[str, Any], generated: int) -> Usage:
         """The gateway's own count, for a call whose provider never reported usage."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file part of a multipart body, read whole (the body size limit applies to the whole form)."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 def model_of(body: Any) -> str | None:

@@ -21,6 +21,7 @@ class ChatOperation:
     endpoint = "chat.completions"
     modalities = frozenset({"text"})
     streams = True
+    multipart = False
 
     def validate(self, body: Any) -> ChatRequest:
         parsed = validate_chat(body)

@@ -73,6 +73,7 @@ class EmbeddingsOperation:
     endpoint = "embeddings"
     modalities = frozenset({"embedding"})
     streams = False
+    multipart = False
 
     def validate(self, body: Any) -> EmbeddingsRequest:
         if not isinstance(body, dict):

@@ -68,6 +68,7 @@ class RerankOperation:
     endpoint = "rerank"
     modalities = frozenset({"rerank"})
     streams = False
+    multipart = False
 
     def __init__(self, default_model: str) -> None:
         self.default_model = default_model
