@@ -132,21 +132,41 @@ def validate_chat(body: object) -> ChatRequest:
     return req
 
 
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none", "Document"})
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    """A field path as a client wrote it: pydantic's union-member and validator tags left out."""
+    parts = []
+    for part in loc:
+        text = str(part)
+        if text.startswith("function-") or "[" in text or text in _TYPE_TAGS:
+            continue
+        parts.append(text)
+    return ".".join(parts)
+
+
 def _param(exc: ValidationError) -> str | None:
     errors = exc.errors()
     if not errors:
         return None
-    loc = [str(p) for p in errors[0]["loc"] if not str(p).startswith("function-after")]
-    return ".".join(loc) or None
+    return _loc(errors[0]["loc"]) or None
 
 
 def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+    """At most three problems, one sentence each; a union's alternatives become one "or" sentence."""
+    by_loc: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for err in exc.errors():
+        loc = _loc(err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "missing":
-            parts.append(f"Missing required field '{loc}'.")
-        else:
-            parts.append(f"Invalid '{loc}': {msg}." if loc else f"{msg}.")
-    return " ".join(parts)
+            missing.append(loc)
+        elif msg not in by_loc.setdefault(loc, []):
+            by_loc[loc].append(msg)
+    parts = [f"Missing required field '{loc}'." for loc in dict.fromkeys(missing)]
+    for loc, msgs in by_loc.items():
+        alternatives = [msgs[0], *(m.removeprefix("Input should be ") for m in msgs[1:])]
+        text = " or ".join(alternatives)
+        parts.append(f"Invalid '{loc}': {text}." if loc else f"{text}.")
+    return " ".join(parts[:3])
