@@ -84,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.ctx = ctx
         holder["gateway"] = Gateway(ctx, build_adapters(), HttpTransport(session), SimulatedTransport())
+        # The in-process entry point for what calls the pipeline without HTTP (batches, evals, jobs).
+        app.state.gateway = holder["gateway"]
         await ledger.start()
         # Everything built so far (framework, catalog, schemas) lives as long as the process: move
         # it out of the collector's generations. Measured: without this, full collections that
