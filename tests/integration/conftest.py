@@ -257,7 +257,7 @@ class Gateway:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=START_TIMEOUT_S,
         )
         if result.returncode != 0:
             raise AssertionError(f"aigateway {' '.join(args)} failed: {result.stderr}\n{result.stdout}")

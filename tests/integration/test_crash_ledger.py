@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -27,7 +26,7 @@ from sqlalchemy import create_engine, func, select
 from aigateway.simulators.server import SimulatorServer
 from aigateway.storage.db import normalise_url
 from aigateway.storage.schema import accounts, ledger, ledger_quarantine, wallet_credits
-from tests.integration.conftest import Gateway, free_port, start_gateway, stop_gateway
+from tests.integration.conftest import Gateway, free_port, start_gateway, stop_gateway, wait_until_healthy
 
 CALLS = 300
 KILL_AFTER = 200
@@ -49,19 +48,7 @@ def _restart(dead: Gateway) -> Gateway:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"gateway exited: {(dead.workdir / 'gateway-restart.log').read_text()}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("restarted gateway did not answer /health")
-        time.sleep(0.1)
+    wait_until_healthy(process, url, dead.workdir / "gateway-restart.log")
     return Gateway(
         url, dead.db_url, dead.admin_key, dead.test_key, dead.workdir, env, process, dead.simulator
     )

@@ -73,7 +73,7 @@ def test_client_disconnect_cancels_upstream_and_bills_what_was_generated(gateway
     assert row["input_units"] >= 1, "the prompt of an abandoned stream is billed too"
     assert row["cost_nanousd"] > 0
     # The gateway dropped its upstream connection too: the simulator saw its client go away.
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while True:
         log = gateway.simulator.requests("fault-slowchunks")
         if log and log[-1].get("client_disconnected"):

@@ -67,7 +67,7 @@ def _auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {KEY}"}
 
 
-def _poll(check: Callable[[], bool], timeout: float = 2.0) -> bool:
+def _poll(check: Callable[[], bool], timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
