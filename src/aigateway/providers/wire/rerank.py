@@ -12,7 +12,7 @@ cannot return documents (Cohere v2, Cloudflare) the gateway adds them from the r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -129,51 +129,46 @@ class CohereRerank(_Base):
         return TranslatedResponse(body=body, usage=usage, upstream_id=doc.get("id"))
 
 
-class VoyageRerank(_Base):
-    """Voyage: ``top_k`` and ``return_documents``; answers ``data`` and ``usage.total_tokens``."""
+class _TokenRerank(_Base):
+    """Voyage and Jina: the gateway's request with their own ``top`` field; billed in tokens."""
+
+    top_key = "top_n"
+    results_key = "results"
+    fixed: ClassVar[dict[str, Any]] = {}  # fields every request of the class carries
+
+    def build_request(
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
+    ) -> UpstreamRequest:
+        out = {k: v for k, v in body.items() if k not in _FIELDS}
+        out.update(model=target.upstream_model, query=body["query"], documents=_documents(body))
+        if body.get("top_n") is not None:
+            out[self.top_key] = body["top_n"]
+        out.update(self.fixed)
+        url = vendor.base_url.rstrip("/") + "/rerank"
+        return self._request(vendor, credential, out, _context(body, target), url)
+
+    def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
+        doc = orjson.loads(raw)
+        items = doc.get(self.results_key) if isinstance(doc, dict) else None
+        pairs = _pairs(items, "index", "relevance_score")
+        usage = _tokens(doc.get("usage"))
+        body = rerank_list(pairs, request, usage, str(doc.get("model") or request.context["model"]))
+        return TranslatedResponse(body=body, usage=usage)
+
+
+class VoyageRerank(_TokenRerank):
+    """Voyage: ``top_k``; answers ``data`` and ``usage.total_tokens``."""
 
     name = "voyage"
-
-    def build_request(
-        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
-    ) -> UpstreamRequest:
-        out = {k: v for k, v in body.items() if k not in _FIELDS}
-        out.update(model=target.upstream_model, query=body["query"], documents=_documents(body))
-        if body.get("top_n") is not None:
-            out["top_k"] = body["top_n"]
-        url = vendor.base_url.rstrip("/") + "/rerank"
-        return self._request(vendor, credential, out, _context(body, target), url)
-
-    def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
-        doc = orjson.loads(raw)
-        pairs = _pairs(doc.get("data") if isinstance(doc, dict) else None, "index", "relevance_score")
-        usage = _tokens(doc.get("usage"))
-        body = rerank_list(pairs, request, usage, str(doc.get("model") or request.context["model"]))
-        return TranslatedResponse(body=body, usage=usage)
+    top_key = "top_k"
+    results_key = "data"
 
 
-class JinaRerank(_Base):
-    """Jina: the same request as the gateway's; answers ``results`` and ``usage.total_tokens``."""
+class JinaRerank(_TokenRerank):
+    """Jina: ``top_n``; answers ``results`` and ``usage.total_tokens``."""
 
     name = "jina"
-
-    def build_request(
-        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
-    ) -> UpstreamRequest:
-        out = {k: v for k, v in body.items() if k not in _FIELDS}
-        out.update(model=target.upstream_model, query=body["query"], documents=_documents(body))
-        if body.get("top_n") is not None:
-            out["top_n"] = body["top_n"]
-        out["return_documents"] = False  # the gateway adds the texts it already has
-        url = vendor.base_url.rstrip("/") + "/rerank"
-        return self._request(vendor, credential, out, _context(body, target), url)
-
-    def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
-        doc = orjson.loads(raw)
-        pairs = _pairs(doc.get("results") if isinstance(doc, dict) else None, "index", "relevance_score")
-        usage = _tokens(doc.get("usage"))
-        body = rerank_list(pairs, request, usage, str(doc.get("model") or request.context["model"]))
-        return TranslatedResponse(body=body, usage=usage)
+    fixed: ClassVar[dict[str, Any]] = {"return_documents": False}  # the gateway adds the texts itself
 
 
 class CloudflareRerank(_Base):

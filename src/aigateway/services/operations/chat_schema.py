@@ -6,11 +6,13 @@ forwarded with every field intact (unknown fields included), so provider feature
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aigateway.core.errors import InvalidRequest
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Loose(BaseModel):
@@ -121,13 +123,18 @@ def _cross_field_checks(req: ChatRequest) -> None:
         raise InvalidRequest("Invalid 'tool_choice': it was given without tools.", param="tool_choice")
 
 
-def validate_chat(body: object) -> ChatRequest:
+def validate_model(schema: type[M], body: object) -> M:
+    """``body`` checked against a pydantic schema; any problem becomes one clear InvalidRequest."""
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     try:
-        req = ChatRequest.model_validate(body)
+        return schema.model_validate(body)
     except ValidationError as exc:
         raise InvalidRequest(_describe(exc), param=_param(exc)) from None
+
+
+def validate_chat(body: object) -> ChatRequest:
+    req = validate_model(ChatRequest, body)
     _cross_field_checks(req)
     return req
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aigateway.core.catalog import ModelEntry
 from aigateway.core.errors import InvalidRequest
 from aigateway.core.pricing import Usage
-from aigateway.services.operations.chat_schema import _describe, _param
+from aigateway.services.operations.chat_schema import validate_model
 from aigateway.services.operations.counting import estimate_text_tokens, text_bytes
 
 MAX_INPUTS = 2048
@@ -76,12 +76,7 @@ class EmbeddingsOperation:
     multipart = False
 
     def validate(self, body: Any) -> EmbeddingsRequest:
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
-        try:
-            return EmbeddingsRequest.model_validate(body)
-        except ValidationError as exc:
-            raise InvalidRequest(_describe(exc), param=_param(exc)) from None
+        return validate_model(EmbeddingsRequest, body)
 
     def wants_stream(self, parsed: EmbeddingsRequest) -> bool:
         return False

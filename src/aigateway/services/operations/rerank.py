@@ -15,12 +15,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aigateway.core.catalog import ModelEntry
-from aigateway.core.errors import InvalidRequest
 from aigateway.core.pricing import Usage
-from aigateway.services.operations.chat_schema import _describe, _param
+from aigateway.services.operations.chat_schema import validate_model
 from aigateway.services.operations.counting import estimate_text_tokens, text_bytes
 
 MAX_DOCUMENTS = 1000
@@ -74,12 +73,7 @@ class RerankOperation:
         self.default_model = default_model
 
     def validate(self, body: Any) -> RerankRequest:
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
-        try:
-            req = RerankRequest.model_validate(body)
-        except ValidationError as exc:
-            raise InvalidRequest(_describe(exc), param=_param(exc)) from None
+        req = validate_model(RerankRequest, body)
         if req.model is None:
             body["model"] = req.model = self.default_model
         return req
