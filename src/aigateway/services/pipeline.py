@@ -221,7 +221,9 @@ class Gateway:
             from aigateway.services.relay import relay  # one module a concern; no cycle at import
 
             chunks = relay(self, call, body, response, route, request)
-            return Streaming(chunks, self.stream_headers(call), call, lambda: self._abandoned(call, body))
+            return Streaming(
+                chunks, self.stream_headers(call), call, lambda: self._abandoned(call, body, response)
+            )
         raw = await self._read(response, route.vendor)
         call.upstream_ms = _ms_since(call.upstream_started)
         try:
@@ -252,9 +254,11 @@ class Gateway:
         finally:
             response.release()
 
-    def _abandoned(self, call: Call, body: Any) -> None:
-        """A stream closed before it started (the client left first): settle with what is known."""
+    def _abandoned(self, call: Call, body: Any, response: UpstreamResponse) -> None:
+        """A stream closed before it started (the client left first): drop the upstream connection
+        (the provider stops generating) and settle with what is known."""
         if not call.settled:
+            response.close()
             usage = call.operation.counted(body, 0) if isinstance(body, dict) else Usage(estimated=True)
             self.settle(call, usage, status="client_cancelled", http_status=499)
 
