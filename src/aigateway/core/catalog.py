@@ -18,7 +18,20 @@ from typing import Any
 
 from aigateway.core.pricing import Pricing
 
-MODALITIES = ("text", "image", "audio-stt", "audio-tts", "video", "embedding", "rerank", "moderation")
+MODALITIES = (
+    "text",
+    "image",
+    "audio-stt",
+    "audio-tts",
+    "video",
+    "embedding",
+    "rerank",
+    "moderation",
+    "translation",
+    "classification",
+    "detection",
+    "ocr",
+)
 
 # Which prices a modality must have (any one of each inner tuple).
 _REQUIRED_PRICES: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -30,6 +43,10 @@ _REQUIRED_PRICES: dict[str, tuple[tuple[str, ...], ...]] = {
     "video": (("output_per_second", "per_image"),),
     "rerank": (("per_query", "input_per_mtok"),),
     "moderation": (("input_per_mtok", "per_query"),),
+    "translation": (("input_per_mtok", "per_query", "per_mchar"),),
+    "classification": (("input_per_mtok", "per_query"),),
+    "detection": (("per_image", "input_per_image", "per_query", "input_per_mtok"),),
+    "ocr": (("per_page", "input_per_image", "input_per_mtok", "per_query"),),
 }
 
 
