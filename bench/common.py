@@ -13,14 +13,21 @@ INSTALL_HINT = "apt-get install -y nginx wrk"
 DIRECT = "direct (nginx)"
 GATEWAY = "aigateway"  # the OpenAI-wire run: the gateway relays OpenAI chat as-is
 GATEWAY_ANTHROPIC = "aigateway (anthropic wire)"  # same gateway, translating to/from Anthropic Messages
+GATEWAY_BASELINE = "aigateway baseline"  # --baseline-src: a gateway running another source tree's code
 LITELLM = "litellm"
 CONCURRENCIES = (1, 16)
-SCRIPTS = {"non-stream": BENCH_DIR / "post.lua", "stream": BENCH_DIR / "stream.lua"}
+SCRIPTS = {
+    "non-stream": BENCH_DIR / "post.lua",
+    "stream": BENCH_DIR / "stream.lua",
+    "embeddings": BENCH_DIR / "embed.lua",
+}
+CHAT_MODES = ("non-stream", "stream")
 WRK_TIMEOUT = "30s"
 SOAK_TARGET = 100_000
 TARGET_ADDED_P50_MS = 1.0
 TARGET_TRANSLATION_P50_MS = 0.2
 TARGET_RPS_C16 = 1500.0
+TARGET_AB_REGRESSION = 0.05  # non-streaming chat: current vs --baseline-src, p50 and RPS, at c=1 and c=16
 TARGET_RSS_MB = 150.0
 TARGET_RSS_GROWTH_MB = 10.0
 DRAIN_TIMEOUT_S = 120.0
@@ -98,10 +105,23 @@ class Ledger:
 
 
 @dataclass
+class Baseline:
+    """The --baseline-src gateway: which code it really ran, its memory and its ledger."""
+
+    src: str
+    module_file: str  # `aigateway.__file__` as its python imports it
+    commit: str | None = None
+    memory: Memory | None = None
+    ledger: Ledger = field(default_factory=Ledger)
+
+
+@dataclass
 class Outcome:
     runs: list[WrkResult] = field(default_factory=list)
     memory: Memory | None = None
     ledger: Ledger = field(default_factory=Ledger)
+    module_file: str = ""  # `aigateway.__file__` of the measured (current) gateway
+    baseline: Baseline | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -109,3 +129,11 @@ def fmt_ms(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def find_run(runs: list[WrkResult], target: str, mode: str, conns: int) -> WrkResult | None:
+    """The measured run (not warm-up or soak) of `target` in `mode` at `conns`, if any."""
+    found = [
+        r for r in runs if r.target == target and r.mode == mode and r.conns == conns and r.kind == "run"
+    ]
+    return found[0] if found else None

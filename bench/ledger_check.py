@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import DRAIN_TIMEOUT_S, Ledger, Memory, Outcome, WrkResult
+from common import DRAIN_TIMEOUT_S, Ledger, Memory, WrkResult
 from procs import Procs
 from rss import rss_mb
 
@@ -24,9 +24,15 @@ def count_ledger(db: Path) -> int:
 
 
 def check_ledger(
-    tmp: Path, procs: Procs, proc: subprocess.Popen[bytes], runs: list[WrkResult], out: Outcome
+    home: Path,
+    procs: Procs,
+    proc: subprocess.Popen[bytes],
+    runs: list[WrkResult],
+    ledger: Ledger,
+    memory: Memory | None,
 ) -> None:
-    db, ledger = tmp / "data" / "aigateway.db", out.ledger
+    """`runs` are every wrk run against the gateway `proc` whose data directory is under `home`."""
+    db = home / "data" / "aigateway.db"
     ledger.completed = sum(r.requests for r in runs)
     ledger.slack = sum(r.conns for r in runs)
     time.sleep(1.0)
@@ -35,7 +41,7 @@ def check_ledger(
         f"\n  ledger rows while running: {ledger.rows_running:,} for {ledger.completed:,} completed requests"
     )
     if ledger.rows_running < ledger.completed:
-        drain(db, ledger, out.memory)
+        drain(db, ledger, memory)
     procs.stop(proc, signal.SIGINT, timeout=60)
     print(f"  gateway stopped with SIGINT (exit status {proc.returncode})")
     ledger.rows_after_shutdown = count_ledger(db)

@@ -25,6 +25,7 @@ from common import (
     DIRECT,
     GATEWAY,
     GATEWAY_ANTHROPIC,
+    GATEWAY_BASELINE,
     LITELLM,
     LITELLM_KEY,
     UPSTREAM_PORT,
@@ -152,8 +153,12 @@ def direct_target() -> Target:
     return Target(
         name=DIRECT,
         base_url=f"http://127.0.0.1:{UPSTREAM_PORT}",
-        paths={"non-stream": "/json/v1/chat/completions", "stream": "/sse/v1/chat/completions"},
-        models={"non-stream": "gpt-bench", "stream": "gpt-bench-stream"},
+        paths={
+            "non-stream": "/json/v1/chat/completions",
+            "stream": "/sse/v1/chat/completions",
+            "embeddings": "/json/v1/embeddings",
+        },
+        models={"non-stream": "gpt-bench", "stream": "gpt-bench-stream", "embeddings": "embed-bench"},
         key="sk-upstream",
     )
 
@@ -161,31 +166,78 @@ def direct_target() -> Target:
 # -- the gateway --------------------------------------------------------------------------------------------
 
 
-def gateway_env(tmp: Path) -> dict[str, str]:
+def gateway_env(home: Path, src: Path | None = None) -> dict[str, str]:
+    """The gateway's environment: its config, admin key and data directory under `home`.
+
+    With `src` (a source tree's `src` directory) the gateway imports the `aigateway` package from there:
+    PYTHONPATH comes before the venv's editable-install path. Without it, any PYTHONPATH is dropped.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIGATEWAY_")}  # no caller overrides
+    env.pop("PYTHONPATH", None)
     env.update(
-        AIGATEWAY_CONFIG=str(tmp / "gateway.toml"),
+        AIGATEWAY_CONFIG=str(home / "gateway.toml"),
         AIGATEWAY_ADMIN_KEY=ADMIN_KEY,
-        AIGATEWAY_DATA_DIR=str(tmp / "data"),
+        AIGATEWAY_DATA_DIR=str(home / "data"),
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     return env
 
 
-def aigateway_cli() -> Path:
-    exe = Path(sys.prefix) / "bin" / "aigateway"
-    if not exe.exists():
-        raise StartupError(f"{exe} not found: run this with the project's venv python (pip install -e .)")
-    return exe
+def aigateway_module(env: dict[str, str], cwd: Path) -> str:
+    """`aigateway.__file__` as `python -m aigateway` would import it with `env` in `cwd`."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import aigateway; print(aigateway.__file__)"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise StartupError(
+            f"{sys.executable} cannot import aigateway: run this with the project's venv python "
+            f"(pip install -e .):\n{probe.stderr}"
+        )
+    return probe.stdout.strip()
 
 
-def start_gateway(port: int, tmp: Path, procs: Procs) -> subprocess.Popen[bytes]:
-    exe, env, cwd = aigateway_cli(), gateway_env(tmp), tmp / "gateway"
-    cwd.mkdir()
-    shutil.copyfile(BENCH_DIR / "gateway.toml", tmp / "gateway.toml")
+def git_commit(src: Path) -> str | None:
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if found.returncode != 0:
+        return None
+    return found.stdout.strip() or None
+
+
+def start_gateway(
+    port: int, home: Path, procs: Procs, src: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m aigateway serve --workers 1` with its own config, data and wallet under `home`.
+
+    Returns the process and the `aigateway.__file__` it imports (checked to lie under `src` if given).
+    """
+    env, cwd = gateway_env(home, src), home / "gateway"
+    cwd.mkdir(parents=True)
+    module = aigateway_module(env, cwd)
+    if src is not None and not Path(module).resolve().is_relative_to(src.resolve()):
+        raise StartupError(f"PYTHONPATH={src} still imports aigateway from {module}")
+    print(f"\n  gateway on port {port} imports {module}", flush=True)
+    shutil.copyfile(BENCH_DIR / "gateway.toml", home / "gateway.toml")
+    cli = [sys.executable, "-m", "aigateway"]
     credit = subprocess.run(
-        [str(exe), "balance", "add", "--usd", "1000000"],
+        [*cli, "balance", "add", "--usd", "1000000"],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -195,12 +247,12 @@ def start_gateway(port: int, tmp: Path, procs: Procs) -> subprocess.Popen[bytes]
     )
     if credit.returncode != 0:
         raise StartupError(f"`aigateway balance add` failed:\n{credit.stdout}{credit.stderr}")
-    log = tmp / "gateway.log"
-    argv = [str(exe), "serve", "--port", str(port), "--workers", "1"]
+    log = home / "gateway.log"
+    argv = [*cli, "serve", "--port", str(port), "--workers", "1"]
     proc = procs.start(argv, env=env, cwd=cwd, log=log)
     health = f"http://127.0.0.1:{port}/health"
-    wait_ready("aigateway serve", proc, log, lambda: _health_ok(health), 60)
-    return proc
+    wait_ready(f"aigateway serve (port {port})", proc, log, lambda: _health_ok(health), 60)
+    return proc, module
 
 
 def _health_ok(url: str) -> bool:
@@ -212,9 +264,29 @@ def _health_ok(url: str) -> bool:
 
 
 def gateway_target(port: int) -> Target:
-    """The OpenAI-wire run: models whose upstream speaks OpenAI chat (relayed, not translated)."""
+    """The OpenAI-wire run: models whose upstream speaks OpenAI chat (relayed, not translated), and an
+    embedding model on the same OpenAI-compatible provider."""
     return Target(
         name=GATEWAY,
+        base_url=f"http://127.0.0.1:{port}",
+        paths={
+            "non-stream": "/v1/chat/completions",
+            "stream": "/v1/chat/completions",
+            "embeddings": "/v1/embeddings",
+        },
+        models={
+            "non-stream": "bench/gpt-bench",
+            "stream": "bench/gpt-bench-stream",
+            "embeddings": "bench/embed-bench",
+        },
+        key=ADMIN_KEY,
+    )
+
+
+def baseline_target(port: int) -> Target:
+    """The --baseline-src gateway on the OpenAI wire: chat only (older code may have no embeddings route)."""
+    return Target(
+        name=GATEWAY_BASELINE,
         base_url=f"http://127.0.0.1:{port}",
         paths={"non-stream": "/v1/chat/completions", "stream": "/v1/chat/completions"},
         models={"non-stream": "bench/gpt-bench", "stream": "bench/gpt-bench-stream"},

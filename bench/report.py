@@ -1,4 +1,5 @@
-"""The report: the Markdown results table, RSS and ledger lines, the targets (PASS/MISS), the JSON file."""
+"""The report: the Markdown results table, A/B and embeddings lines, RSS and ledger lines, the targets
+(PASS/MISS), the JSON file."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ab import ab_check, ab_lines, ab_pairs
 from common import (
     BENCH_DIR,
+    CHAT_MODES,
     CONCURRENCIES,
     DIRECT,
     GATEWAY,
     GATEWAY_ANTHROPIC,
+    GATEWAY_BASELINE,
     LITELLM,
     SCRIPTS,
     SOAK_TARGET,
@@ -28,17 +32,12 @@ from common import (
     Memory,
     Outcome,
     WrkResult,
+    find_run,
     fmt_ms,
 )
 
-COMPARED = (GATEWAY, GATEWAY_ANTHROPIC, LITELLM)  # targets whose added latency over direct is reported
-
-
-def find_run(runs: list[WrkResult], target: str, mode: str, conns: int) -> WrkResult | None:
-    found = [
-        r for r in runs if r.target == target and r.mode == mode and r.conns == conns and r.kind == "run"
-    ]
-    return found[0] if found else None
+# targets whose added latency over direct is reported
+COMPARED = (GATEWAY, GATEWAY_BASELINE, GATEWAY_ANTHROPIC, LITELLM)
 
 
 def results_table(runs: list[WrkResult]) -> list[str]:
@@ -54,10 +53,12 @@ def results_table(runs: list[WrkResult]) -> list[str]:
     return lines
 
 
-def added_p50(runs: list[WrkResult], target: str, base: str = DIRECT) -> dict[str, float | None]:
+def added_p50(
+    runs: list[WrkResult], target: str, base: str = DIRECT, modes: tuple[str, ...] = tuple(SCRIPTS)
+) -> dict[str, float | None]:
     """Per mode: `target`'s p50 at c=1 minus `base`'s (default: the nginx upstream direct)."""
     added: dict[str, float | None] = {}
-    for mode in SCRIPTS:
+    for mode in modes:
         theirs, mine = find_run(runs, base, mode, 1), find_run(runs, target, mode, 1)
         base_p50 = theirs.p50_ms if theirs else None
         mine_p50 = mine.p50_ms if mine else None
@@ -67,7 +68,7 @@ def added_p50(runs: list[WrkResult], target: str, base: str = DIRECT) -> dict[st
 
 def translation_p50(runs: list[WrkResult]) -> dict[str, float | None]:
     """Per mode: the Anthropic-wire run's p50 at c=1 minus the OpenAI-wire run's (same gateway process)."""
-    return added_p50(runs, GATEWAY_ANTHROPIC, base=GATEWAY)
+    return added_p50(runs, GATEWAY_ANTHROPIC, base=GATEWAY, modes=CHAT_MODES)
 
 
 def translation_lines(runs: list[WrkResult]) -> list[str]:
@@ -76,7 +77,7 @@ def translation_lines(runs: list[WrkResult]) -> list[str]:
     parts = [f"{mode} {'-' if v is None else f'{v:+.3f} ms'}" for mode, v in translation_p50(runs).items()]
     lines = ["Translation overhead p50 at c=1 = anthropic-wire p50 - openai-wire p50: " + ", ".join(parts)]
     ratios = []
-    for mode in SCRIPTS:
+    for mode in CHAT_MODES:
         mine, base = (find_run(runs, t, mode, max(CONCURRENCIES)) for t in (GATEWAY_ANTHROPIC, GATEWAY))
         if mine and base and base.rps:
             ratios.append(f"{mode} {mine.rps:,.0f} vs {base.rps:,.0f} RPS ({mine.rps / base.rps - 1:+.1%})")
@@ -92,13 +93,17 @@ def _verdict(ok: bool | None) -> str:
 
 
 def target_checks(out: Outcome) -> list[dict[str, str]]:
-    return [
+    checks = [
         latency_check(out.runs),
         translation_check(out.runs),
         throughput_check(out.runs),
         memory_check(out.memory),
         ledger_check(out.ledger),
+        ab_check(out.runs),
     ]
+    if out.baseline is not None:
+        checks.append(ledger_check(out.baseline.ledger, "baseline: "))
+    return checks
 
 
 def _with_errors(text: str, run: WrkResult | None) -> str:
@@ -163,26 +168,27 @@ def memory_check(mem: Memory | None) -> dict[str, str]:
     return {"target": name, "measured": measured, "result": _verdict(ok)}
 
 
-def ledger_check(ledger: Ledger) -> dict[str, str]:
+def ledger_check(ledger: Ledger, label: str = "") -> dict[str, str]:
+    name = f"{label}every request's ledger row present"
     measured = (
         f"{ledger.completed:,} completed; rows {ledger.rows_running or 0:,} running, "
         f"{ledger.rows_after_shutdown or 0:,} after shutdown (allowed +{ledger.slack})"
     )
     if ledger.rows_running is None:
-        return {"target": "every request's ledger row present", "measured": "not run", "result": "SKIP"}
+        return {"target": name, "measured": "not run", "result": "SKIP"}
     ok = ledger.ok(ledger.rows_running) and ledger.ok(ledger.rows_after_shutdown)
     return {
-        "target": "every request's ledger row present",
+        "target": name,
         "measured": measured,
         "result": "PASS" if ok else "FAIL",
     }
 
 
-def memory_lines(mem: Memory | None) -> list[str]:
+def memory_lines(mem: Memory | None, label: str = "Gateway") -> list[str]:
     if mem is None:
         return []
     lines = [
-        f"Gateway RSS ({mem.verified}):",
+        f"{label} RSS ({mem.verified}):",
         f"- at readiness: {mem.ready_mb:.1f} MB",
         f"- start (after warm-up): {mem.start_mb:.1f} MB",
         f"- after the measured runs: {mem.after_runs_mb:.1f} MB",
@@ -193,19 +199,19 @@ def memory_lines(mem: Memory | None) -> list[str]:
             f"- growth over the soak: {mem.soak_growth_mb:+.1f} MB; "
             f"from start (after warm-up) to after the soak: {mem.growth_mb:+.1f} MB",
         ]
-    else:
+    elif label == "Gateway":
         lines.append("- no soak (--quick or --soak 0)")
     if mem.after_drain_mb is not None:
         lines.append(f"- after the late ledger backlog was written (diagnostic): {mem.after_drain_mb:.1f} MB")
     return lines
 
 
-def ledger_lines(ledger: Ledger) -> list[str]:
+def ledger_lines(ledger: Ledger, label: str = "the gateway") -> list[str]:
     if ledger.rows_running is None:
         return []
     verdict = {True: "PASS", False: "FAIL"}
     lines = [
-        f"Ledger check: {ledger.completed:,} requests completed against the gateway (warm-ups and soak "
+        f"Ledger check: {ledger.completed:,} requests completed against {label} (warm-ups and soak "
         f"included); rows may exceed that by at most {ledger.slack} (in flight when wrk stopped)",
         f"- rows ~1 s after the last run: {ledger.rows_running:,} -> "
         f"{verdict[ledger.ok(ledger.rows_running)]}",
@@ -233,14 +239,33 @@ def soak_lines(runs: list[WrkResult]) -> list[str]:
     return [f"Soak at c={max(CONCURRENCIES)}: {total:,} requests: " + "; ".join(parts), ""]
 
 
+def embeddings_lines(runs: list[WrkResult]) -> list[str]:
+    mine = {c: find_run(runs, GATEWAY, "embeddings", c) for c in CONCURRENCIES}
+    direct = {c: find_run(runs, DIRECT, "embeddings", c) for c in CONCURRENCIES}
+    if not any(mine.values()):
+        return []
+    parts = []
+    for c in CONCURRENCIES:
+        run, base = mine[c], direct[c]
+        if run is None:
+            continue
+        text = f"c={c}: {run.rps:,.1f} RPS, p50 {fmt_ms(run.p50_ms)} ms, p99 {fmt_ms(run.p99_ms)} ms"
+        if base is not None and base.p50_ms is not None and run.p50_ms is not None:
+            added = run.p50_ms - base.p50_ms
+            text += f" (direct {base.rps:,.1f} RPS, p50 {fmt_ms(base.p50_ms)} ms: added {added:+.3f} ms)"
+        parts.append(text)
+    return ["Embeddings (bench/embed-bench, one 1536-float vector, OpenAI wire): " + "; ".join(parts)]
+
+
 def render(out: Outcome) -> str:
     lines = ["", "## Results", "", *results_table(out.runs), ""]
     for target in COMPARED:
         if find_run(out.runs, target, "non-stream", 1):
             added = added_p50(out.runs, target)
-            parts = [f"{mode} {'-' if v is None else f'{v:+.3f} ms'}" for mode, v in added.items()]
+            parts = [f"{mode} {v:+.3f} ms" for mode, v in added.items() if v is not None]
             lines.append(f"Added p50 latency at c=1, {target} - direct: " + ", ".join(parts))
     lines += translation_lines(out.runs)
+    lines += embeddings_lines(out.runs)
     bad = [r for r in out.runs if r.errors]
     if bad:
         lines += [
@@ -249,7 +274,11 @@ def render(out: Outcome) -> str:
             + "; ".join(f"{r.target} {r.kind} {r.mode} c={r.conns}: {r.error_text()}" for r in bad)
             + " !!!**",
         ]
-    lines += ["", *soak_lines(out.runs), *memory_lines(out.memory), "", *ledger_lines(out.ledger), ""]
+    lines += ["", *ab_lines(out.runs, out.baseline, out.module_file)]
+    lines += [*soak_lines(out.runs), *memory_lines(out.memory), "", *ledger_lines(out.ledger), ""]
+    if out.baseline is not None:
+        lines += [*memory_lines(out.baseline.memory, "Baseline gateway"), ""]
+        lines += [*ledger_lines(out.baseline.ledger, "the baseline gateway"), ""]
     lines += ["## Targets", "", "| target | measured | result |", "|---|---|---|"]
     lines += [f"| {c['target']} | {c['measured']} | {c['result']} |" for c in target_checks(out)]
     lines += [f"\nNote: {note}" for note in out.notes]
@@ -273,6 +302,9 @@ def write_json(out: Outcome, args: argparse.Namespace) -> Path:
         "translation_p50_ms": translation_p50(out.runs),
         "memory": None if out.memory is None else asdict(out.memory),
         "ledger": asdict(out.ledger),
+        "module_file": out.module_file,
+        "baseline": None if out.baseline is None else asdict(out.baseline),
+        "ab": ab_pairs(out.runs),
         "targets": target_checks(out),
         "notes": out.notes,
     }

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The project's benchmark: nginx upstream direct vs. this gateway (one worker) [vs. LiteLLM], in one run.
 
-The gateway is measured twice in the same process: on the OpenAI wire (relayed) and on the Anthropic
-Messages wire (translated both ways), so the translation's cost is the difference of the two.
+The gateway is measured in one process on the OpenAI wire (chat relayed; embeddings) and on the Anthropic
+Messages wire (translated both ways), so the translation's cost is the difference of the two. With
+--baseline-src, a second gateway runs another source tree's code and its chat runs take turns with the
+current gateway's (A/B in the same run conditions).
 
     python bench/run.py                # full run: 10 s per measurement, 100k-request memory soak
     python bench/run.py --quick        # smoke run: 2 s per measurement, no soak
     python bench/run.py --litellm      # add a LiteLLM proxy (installed into bench/.venv-litellm on demand)
+    python bench/run.py --baseline-src /tmp/aig-baseline/src   # A/B against e.g. a `git worktree`
 
 Needs the Debian packages nginx and wrk. Standard library only; see bench/README.md.
 Exit status: 0 = ran cleanly, 1 = some run had errors or the ledger check failed, 2 = could not run.
@@ -34,9 +37,11 @@ from pathlib import Path
 from common import (
     CONCURRENCIES,
     GATEWAY,
+    GATEWAY_BASELINE,
     INSTALL_HINT,
     SOAK_TARGET,
     UPSTREAM_PORT,
+    Baseline,
     Memory,
     Outcome,
     StartupError,
@@ -45,10 +50,12 @@ from ledger_check import check_ledger
 from procs import (
     Procs,
     anthropic_target,
+    baseline_target,
     direct_target,
     ensure_litellm,
     find_nginx,
     gateway_target,
+    git_commit,
     litellm_target,
     port_in_use,
     start_gateway,
@@ -58,7 +65,7 @@ from procs import (
 )
 from report import ledger_check, render, write_json
 from rss import rss_mb, server_pid
-from wrk import measure, soak, warm_up
+from wrk import ab_rounds, measure, soak, warm_up
 
 
 def _raise_exit(signum: int, _frame: object) -> None:
@@ -66,31 +73,61 @@ def _raise_exit(signum: int, _frame: object) -> None:
 
 
 def bench_gateway(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcome) -> None:
-    """The OpenAI-wire and the Anthropic-wire runs against one gateway process, its RSS and its ledger.
+    """The OpenAI-wire (chat, embeddings) and Anthropic-wire runs against one gateway process, its RSS and
+    its ledger; with --baseline-src, the same chat runs against a second gateway running that code, taking
+    turns with the current one.
 
-    The soak (memory) is OpenAI-wire only; the ledger check covers every request of both runs.
+    The soak (memory) is OpenAI-wire chat only; the ledger check covers every request of every run.
     """
-    proc = start_gateway(args.port, tmp, procs)
+    proc, out.module_file = start_gateway(args.port, tmp, procs)
     target = gateway_target(args.port)
-    targets = [target, anthropic_target(args.port)]
-    pid, verified = server_pid(proc.pid, args.port)
-    memory = out.memory = Memory(pid=pid, verified=verified, ready_mb=rss_mb(pid))
-    print(f"\n  RSS is read from {verified}", flush=True)
+    targets = [target]
+    base_proc = None
+    if args.baseline_src is not None:
+        src = Path(args.baseline_src)
+        base_proc, module = start_gateway(args.baseline_port, tmp / "baseline", procs, src=src)
+        out.baseline = Baseline(src=str(src), module_file=module, commit=git_commit(src))
+        if Path(module).resolve() == Path(out.module_file).resolve():
+            raise StartupError(f"the baseline and the current gateway both import {module}")
+        targets.append(baseline_target(args.baseline_port))
+    targets.append(anthropic_target(args.port))
+    memory = out.memory = gateway_memory(proc.pid, args.port)
+    memories = [memory]
+    if base_proc is not None and out.baseline is not None:
+        out.baseline.memory = gateway_memory(base_proc.pid, args.baseline_port)
+        memories.append(out.baseline.memory)
     runs = warm_up(targets, args.warmup)
-    memory.start_mb = rss_mb(pid)
+    for m in memories:
+        m.start_mb = rss_mb(m.pid)
     runs += measure(targets, args.duration)
-    memory.after_runs_mb = rss_mb(pid)
+    if args.baseline_src is not None and args.ab_rounds > 1:
+        runs += ab_rounds(target, baseline_target(args.baseline_port), args.ab_rounds - 1, args.duration)
+    for m in memories:
+        m.after_runs_mb = rss_mb(m.pid)
     if args.soak > 0:
         c16 = [r for r in runs if r.target == GATEWAY and r.kind == "run" and r.conns == max(CONCURRENCIES)]
         rps = {r.mode: r.rps for r in c16}
         soak_runs = soak(target, args.soak, rps)
         runs += soak_runs
         memory.soak_requests = sum(r.requests for r in soak_runs)
-        memory.after_soak_mb = rss_mb(pid)
+        memory.after_soak_mb = rss_mb(memory.pid)
     out.runs += runs
     if any(r.errors for r in runs):
-        print(f"\n  !! the gateway answered with errors; the end of its log:\n{tail(tmp / 'gateway.log')}")
-    check_ledger(tmp, procs, proc, runs, out)
+        for log in (tmp / "gateway.log", tmp / "baseline" / "gateway.log"):
+            if log.exists():
+                print(f"\n  !! some runs had errors; the end of {log}:\n{tail(log)}")
+    mine = [r for r in runs if r.target != GATEWAY_BASELINE]
+    check_ledger(tmp, procs, proc, mine, out.ledger, memory)
+    if base_proc is not None and out.baseline is not None:
+        print("\n  baseline gateway:")
+        theirs = [r for r in runs if r.target == GATEWAY_BASELINE]
+        check_ledger(tmp / "baseline", procs, base_proc, theirs, out.baseline.ledger, out.baseline.memory)
+
+
+def gateway_memory(pid: int, port: int) -> Memory:
+    server, verified = server_pid(pid, port)
+    print(f"\n  RSS (port {port}) is read from {verified}", flush=True)
+    return Memory(pid=server, verified=verified, ready_mb=rss_mb(server))
 
 
 def bench_litellm(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcome) -> None:
@@ -113,7 +150,8 @@ def bench_litellm(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcom
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Benchmark nginx direct vs. aigateway (1 worker; OpenAI, Anthropic wire) [vs. LiteLLM]."
+        description="Benchmark nginx direct vs. aigateway (1 worker; OpenAI, Anthropic wire; embeddings) "
+        "[vs. a baseline source tree] [vs. LiteLLM]."
     )
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s per measurement, no soak")
     p.add_argument("--litellm", action="store_true", help="also benchmark a LiteLLM proxy")
@@ -123,10 +161,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8390, help="gateway port (default 8390)")
     p.add_argument("--litellm-port", type=int, default=8391, help="LiteLLM port (default 8391)")
     p.add_argument("--keep", action="store_true", help="keep the temp directory (logs, DB) for inspection")
+    p.add_argument(
+        "--baseline-src",
+        default=None,
+        metavar="DIR",
+        help="A/B: also run a gateway whose `aigateway` package is imported from DIR (a source tree's src/, "
+        "e.g. of a `git worktree`), chat runs taking turns with the current gateway",
+    )
+    p.add_argument("--baseline-port", type=int, default=8392, help="baseline gateway port (default 8392)")
+    p.add_argument(
+        "--ab-rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --baseline-src: measure the chat runs of both gateways N times, taking turns; "
+        "the A/B compares medians (default 1)",
+    )
     args = p.parse_args(argv)
     args.duration = args.duration or (2 if args.quick else 10)
     args.soak = (0 if args.quick else SOAK_TARGET) if args.soak is None else args.soak
     args.warmup = 1 if args.quick else 3
+    if args.ab_rounds < 1:
+        p.error("--ab-rounds must be at least 1")
     return args
 
 
@@ -136,7 +192,13 @@ def preflight(args: argparse.Namespace) -> str:
         missing = " and ".join(n for n, ok in (("nginx", nginx), ("wrk", shutil.which("wrk"))) if not ok)
         print(f"{missing} not found; install with:\n  {INSTALL_HINT}", file=sys.stderr)
         raise SystemExit(2)
-    for port, what in ((UPSTREAM_PORT, "the nginx upstream"), (args.port, "the gateway (--port)")):
+    ports = [(UPSTREAM_PORT, "the nginx upstream"), (args.port, "the gateway (--port)")]
+    if args.baseline_src is not None:
+        if not (Path(args.baseline_src) / "aigateway" / "__init__.py").is_file():
+            print(f"--baseline-src {args.baseline_src}: no aigateway/__init__.py there", file=sys.stderr)
+            raise SystemExit(2)
+        ports.append((args.baseline_port, "the baseline gateway (--baseline-port)"))
+    for port, what in ports:
         if port_in_use(port):
             print(
                 f"port {port} (for {what}) is already in use: stop whatever listens there first.",
@@ -193,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             procs.stop_all()
     print(render(out))
     print(f"\nJSON results: {write_json(out, args)}")
-    failed = any(r.errors for r in out.runs) or ledger_check(out.ledger)["result"] == "FAIL"
+    ledgers = [out.ledger] + ([out.baseline.ledger] if out.baseline else [])
+    failed = any(r.errors for r in out.runs) or any(ledger_check(x)["result"] == "FAIL" for x in ledgers)
     return 1 if failed else 0
 
 

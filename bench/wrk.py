@@ -8,7 +8,7 @@ import re
 import subprocess
 from typing import Any
 
-from common import CONCURRENCIES, SCRIPTS, WRK_TIMEOUT, Target, WrkResult, fmt_ms
+from common import CHAT_MODES, CONCURRENCIES, SCRIPTS, WRK_TIMEOUT, Target, WrkResult, fmt_ms
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
@@ -89,28 +89,49 @@ def warm_up(targets: list[Target], seconds: int) -> list[WrkResult]:
     for target in targets:
         models = ", ".join(target.models.values())
         print(f"\n== {target.name} ({target.base_url}; models {models})", flush=True)
-        runs += [run_wrk(target, mode, max(CONCURRENCIES), seconds, kind="warm-up") for mode in SCRIPTS]
+        modes = [mode for mode in SCRIPTS if mode in target.paths]
+        runs += [run_wrk(target, mode, max(CONCURRENCIES), seconds, kind="warm-up") for mode in modes]
     return runs
 
 
 def measure(targets: list[Target], seconds: int) -> list[WrkResult]:
-    """Every mode at every concurrency; targets served by one process take turns per (mode, c), so slow
-    drift on the machine hits them alike and their difference stays fair."""
-    return [run_wrk(t, mode, c, seconds) for mode in SCRIPTS for c in CONCURRENCIES for t in targets]
+    """Every mode (that a target serves) at every concurrency. The targets take turns per (mode, c), in
+    the given order for one (mode, c) and in reverse for the next, so slow drift on the machine hits
+    them alike and their differences (wires, baseline vs current) stay fair."""
+    runs: list[WrkResult] = []
+    groups = [(mode, c) for mode in SCRIPTS for c in CONCURRENCIES]
+    for i, (mode, c) in enumerate(groups):
+        order = targets if i % 2 == 0 else targets[::-1]
+        runs += [run_wrk(t, mode, c, seconds) for t in order if mode in t.paths]
+    return runs
 
 
 def soak(target: Target, total: int, rps_by_mode: dict[str, float]) -> list[WrkResult]:
-    """At least `total` requests at c=16, half non-streaming and half streaming.
+    """At least `total` requests at c=16, half non-streaming and half streaming chat.
 
     Each half runs wrk for the time its c=16 rate predicts (+5 %), then tops up until the share is done.
     """
     conns = max(CONCURRENCIES)
     print(f"\n== soak: {total:,} requests against {target.name} at c={conns}", flush=True)
     runs: list[WrkResult] = []
-    for mode in SCRIPTS:
-        share, done = math.ceil(total / len(SCRIPTS)), 0
+    for mode in CHAT_MODES:
+        share, done = math.ceil(total / len(CHAT_MODES)), 0
         while done < share:
             seconds = max(2, math.ceil((share - done) / max(rps_by_mode.get(mode, 100.0), 1.0) * 1.05))
             runs.append(run_wrk(target, mode, conns, seconds, kind="soak"))
             done += runs[-1].requests
+    return runs
+
+
+def ab_rounds(current: Target, baseline: Target, rounds: int, seconds: int) -> list[WrkResult]:
+    """`rounds` more A/B rounds of the chat runs (kind "ab"): each (mode, c) of the current and the
+    baseline gateway back to back. Who goes first flips from one (mode, c) to the next and, for the
+    same (mode, c), from one round to the next (`measure` was round 0: current first at even groups)."""
+    runs: list[WrkResult] = []
+    groups = [(mode, c) for mode in CHAT_MODES for c in CONCURRENCIES]
+    for n in range(1, rounds + 1):
+        print(f"\n== A/B round {n + 1}: {current.name} and {baseline.name} take turns", flush=True)
+        for g, (mode, c) in enumerate(groups):
+            pair = (current, baseline) if (n + g) % 2 == 0 else (baseline, current)
+            runs += [run_wrk(t, mode, c, seconds, kind="ab") for t in pair]
     return runs
