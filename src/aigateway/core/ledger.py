@@ -9,6 +9,7 @@ not unique.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +27,13 @@ def utcnow() -> datetime:
 
 
 def new_call_id() -> str:
-    """A unique, unguessable call id (``call_`` + 24 hex characters; 96 random bits)."""
-    return "call_" + secrets.token_hex(12)
+    """A unique call id: ``call_`` + 12 hex digits of the millisecond clock + 12 random hex digits.
+
+    Time first, so the ledger's unique index takes new ids at its right edge (a random id costs a
+    random B-tree page on every insert: measured, it slowed the ledger writer); 48 random bits tell
+    apart the calls of one millisecond.
+    """
+    return f"call_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
 
 
 @dataclass(slots=True)

@@ -33,9 +33,29 @@ PRICE_KEYS = TOKEN_PRICE_KEYS + OTHER_PRICE_KEYS
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """Prices in USD. Token prices are per million tokens."""
+    """Prices in USD. Token prices are per million tokens.
+
+    The dearest input-side and output-side token prices are worked out once, at load: admission
+    prices a worst case on every call (the hot path).
+    """
 
     prices: dict[str, Decimal] = field(default_factory=dict)
+    max_input: Decimal = field(default=Decimal(0), init=False, compare=False, repr=False)
+    max_output: Decimal = field(default=Decimal(0), init=False, compare=False, repr=False)
+    flat: bool = field(default=False, init=False, compare=False, repr=False)  # any non-token price
+
+    def __post_init__(self) -> None:
+        p, zero = self.prices, Decimal(0)
+        inputs = (
+            p.get("input_per_mtok", zero),
+            p.get("cache_write_per_mtok", zero),
+            p.get("cached_input_per_mtok", zero),
+        )
+        object.__setattr__(self, "max_input", max(inputs))
+        object.__setattr__(
+            self, "max_output", max(p.get("output_per_mtok", zero), p.get("reasoning_per_mtok", zero))
+        )
+        object.__setattr__(self, "flat", any(key in p for key in OTHER_PRICE_KEYS))
 
     def get(self, key: str) -> Decimal | None:
         return self.prices.get(key)
@@ -84,11 +104,7 @@ class Usage:
 
     def meters(self) -> dict[str, int]:
         """Every non-zero meter by name (what the ledger keeps beside the billed units)."""
-        return {
-            name: value
-            for name in _METER_NAMES
-            if (value := getattr(self, name))
-        }
+        return {name: value for name in _METER_NAMES if (value := getattr(self, name))}
 
 
 _METER_NAMES = (
@@ -143,6 +159,8 @@ def _usd(usage: Usage, pricing: Pricing) -> Decimal:
         + plain_out * output_price
         + reasoning * reasoning_price
     ) / _MILLION
+    if not (pricing.flat and _has_flat(usage)):
+        return tokens
     return (
         tokens
         + usage.output_images * p.get("per_image", zero)
@@ -155,12 +173,30 @@ def _usd(usage: Usage, pricing: Pricing) -> Decimal:
     )
 
 
-def price_usage(usage: Usage, pricing: Pricing, multiplier: Decimal = Decimal(1)) -> int:
+def _has_flat(usage: Usage) -> bool:
+    """Whether a usage has any meter other than tokens."""
+    return bool(
+        usage.output_images
+        or usage.input_images
+        or usage.input_ms
+        or usage.output_ms
+        or usage.characters
+        or usage.queries
+        or usage.pages
+    )
+
+
+_ONE = Decimal(1)
+
+
+def price_usage(usage: Usage, pricing: Pricing, multiplier: Decimal = _ONE) -> int:
     """Cost of ``usage`` in integer nano-dollars (rounded half up once, at the end).
 
     ``multiplier`` is the price basis (``basis_multiplier``): 1 for standard, 0.5 for batch.
     """
-    total = _usd(usage, pricing) * multiplier
+    total = _usd(usage, pricing)
+    if multiplier != _ONE:
+        total *= multiplier
     return int((total * _NANO).to_integral_value(rounding=ROUND_HALF_UP))
 
 
@@ -170,25 +206,18 @@ def worst_case_nano(pricing: Pricing, bound: Usage) -> int:
     Input tokens are priced at the dearest input-side price (cache writes cost more than plain input
     at Anthropic), output tokens at the dearest output-side price (reasoning may cost more).
     """
-    p = pricing.prices
-    zero = Decimal(0)
-    input_price = max(
-        p.get("input_per_mtok", zero),
-        p.get("cache_write_per_mtok", zero),
-        p.get("cached_input_per_mtok", zero),
-    )
-    output_price = max(p.get("output_per_mtok", zero), p.get("reasoning_per_mtok", zero))
-    flat = Usage(
-        input_images=bound.input_images,
-        output_images=bound.output_images,
-        input_ms=bound.input_ms,
-        output_ms=bound.output_ms,
-        characters=bound.characters,
-        queries=bound.queries,
-        pages=bound.pages,
-    )
-    tokens = (bound.input_tokens * input_price + bound.output_tokens * output_price) / _MILLION
-    total = tokens + _usd(flat, pricing)
+    total = (bound.input_tokens * pricing.max_input + bound.output_tokens * pricing.max_output) / _MILLION
+    if pricing.flat and _has_flat(bound):
+        flat = Usage(
+            input_images=bound.input_images,
+            output_images=bound.output_images,
+            input_ms=bound.input_ms,
+            output_ms=bound.output_ms,
+            characters=bound.characters,
+            queries=bound.queries,
+            pages=bound.pages,
+        )
+        total += _usd(flat, pricing)
     return int((total * _NANO).to_integral_value(rounding=ROUND_UP))
 
 
@@ -199,9 +228,7 @@ def max_cost_nano(pricing: Pricing, input_tokens: int, output_tokens: int) -> in
 
 def affordable_output_tokens(pricing: Pricing, budget_nano: int) -> int | None:
     """How many output tokens ``budget_nano`` pays for at the dearest output price (None: free)."""
-    p = pricing.prices
-    zero = Decimal(0)
-    price = max(p.get("output_per_mtok", zero), p.get("reasoning_per_mtok", zero))
+    price = pricing.max_output
     if price <= 0:
         return None
     if budget_nano <= 0:

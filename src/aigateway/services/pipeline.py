@@ -39,6 +39,7 @@ from aigateway.core.errors import (
 from aigateway.core.ledger import LedgerEntry, new_call_id
 from aigateway.core.money import nano_to_cents_str, nano_to_usd_str
 from aigateway.core.pricing import (
+    BilledUnits,
     Pricing,
     Usage,
     affordable_output_tokens,
@@ -85,6 +86,7 @@ class Call:
     upstream_ms: int = 0
     settled: bool = False
     cost: int = 0
+    units: BilledUnits | None = None  # what X-Unit-Kind / X-Input-Units say, worked out at settle
 
 
 @dataclass(slots=True)
@@ -120,6 +122,17 @@ class Route:
     vendor: VendorProfile  # as the operation sees it (its wire and base URL)
     adapter: Adapter
     credential: str | None
+
+
+@dataclass(slots=True)
+class Finishing:
+    """What an operation's optional ``finish(translated, finishing)`` step may use after parsing."""
+
+    ctx: GatewayContext
+    transport: Transport  # the one the call was dispatched with (simulated for test keys)
+    route: Route
+    request: UpstreamRequest
+    call: Call
 
 
 class Gateway:
@@ -190,6 +203,9 @@ class Gateway:
         entry = self.resolve(str(body["model"]), op)
         call.model = entry.id
         op.check(entry, parsed)
+        prepare = getattr(op, "prepare", None)
+        if prepare is not None:  # input read before admission (audio fetched and measured)
+            await prepare(body, parsed, self.ctx)
         call.stream = op.wants_stream(parsed)
         route = self.route(entry, call.principal, op.name)
         call.provider = SIMULATED if call.principal.is_test else route.deployment.provider
@@ -218,6 +234,11 @@ class Gateway:
             )
         if call.stream:
             call.upstream_ms = _ms_since(call.upstream_started)
+            media = getattr(route.adapter, "media_translator", None)
+            if media is not None:  # a binary stream (speech audio): raw bytes, not SSE events
+                from aigateway.services.media_relay import open_media
+
+                return await open_media(self, call, response, media(request), route.vendor.name)
             from aigateway.services.relay import relay  # one module a concern; no cycle at import
 
             chunks = relay(self, call, body, response, route, request)
@@ -235,6 +256,9 @@ class Gateway:
                 f"Provider '{route.vendor.name}' sent an answer the gateway cannot read "
                 f"({type(exc).__name__})."
             ) from exc
+        finish = getattr(op, "finish", None)
+        if finish is not None:  # I/O after the answer (images: poll, download, store)
+            translated = await finish(translated, Finishing(self.ctx, transport, route, request, call))
         usage = translated.usage or op.counted(body, 0)
         cost = self.settle(call, usage, status="ok", http_status=200)
         headers = self.final_headers(call, usage, cost)
@@ -401,7 +425,7 @@ class Gateway:
         if call.reserved or cost:
             self.ctx.wallets.settle(call.principal.account_id, call.reserved, cost)
             call.reserved = 0
-        units = billed_units(usage, call.pricing) if call.pricing else billed_units(usage, Pricing())
+        units = call.units = billed_units(usage, call.pricing or _NO_PRICES)
         self.ctx.ledger.record(
             LedgerEntry(
                 request_id=call.request_id,
@@ -453,12 +477,15 @@ class Gateway:
 
     def final_headers(self, call: Call, usage: Usage, cost: int) -> dict[str, str]:
         headers = self.stream_headers(call)
-        units = billed_units(usage, call.pricing or Pricing())
+        units = call.units or billed_units(usage, call.pricing or _NO_PRICES)
         headers["X-Cost-Cents"] = nano_to_cents_str(cost)
         headers["X-Unit-Kind"] = units.kind
         headers["X-Input-Units"] = units.input
         headers["X-Output-Units"] = units.output
         return headers
+
+
+_NO_PRICES = Pricing()
 
 
 def _asdict(usage: Usage) -> dict[str, Any]:
