@@ -36,8 +36,12 @@ Derivation rules
 * Image generation: ``per_image`` is ``output_cost_per_image`` (xAI lists its per-image price as
   ``input_cost_per_image``, which is used when there is no output price); when an image model is
   priced per token only (gpt-image-2), ``output_cost_per_image_token`` becomes ``output_per_mtok``.
-* Only snapshot modes listed in ``MODE_TO_MODALITY`` are accepted (no Responses-API-only, realtime,
-  OCR or search entries). Audio-token and image-token input prices of chat models are not carried.
+* Only snapshot modes listed in ``MODE_TO_MODALITY`` are accepted (no Responses-API-only, realtime or
+  search entries; ``image_edit`` is BFL's Kontext, which also generates from a prompt alone).
+  Audio-token and image-token input prices of chat models are not carried. A model in
+  ``catalog_curated.MODALITY_OVERRIDES`` takes that modality instead of its entries' ``chat`` mode
+  (Llama Guard: a chat model that serves moderation).
+* OCR: ``per_page`` is ``ocr_cost_per_page`` (annotation, the structured-output surcharge, is not carried).
 * Text deployments priced 0/0 (free-tier placeholders) are refused; an explicit ``0`` is kept for
   moderation models, where it is the real price.
 * ``context_window`` is ``max_input_tokens`` (else ``max_tokens``); it is ``null`` when the snapshot
@@ -52,6 +56,8 @@ Derivation rules
   else ``catalog_curated.EMBEDDING_DIMENSIONS``.
 * Curated deployments (``catalog_curated.CURATED_DEPLOYMENTS``) follow the snapshot ones and record
   ``"curated_source"`` (the provider's pricing page); a model with no snapshot key is priced by its first.
+  A curated deployment on the lab's own API (``LAB_PROVIDER``) comes first instead and prices the model
+  (FLUX.2 [pro] on BFL before Azure); the snapshot deployments then carry their own ``pricing``.
 * Bedrock: only in-region ids (no ``us.``/``eu.``/``global.`` inference-profile or per-region
   keys). Azure: both Azure OpenAI (``azure/``) and Azure AI Foundry (``azure_ai/``) map to the
   ``azure`` provider.
@@ -70,7 +76,13 @@ from typing import Any
 
 # Run as ``python scripts/build_catalog.py``: the script's directory is on sys.path.
 from catalog_capabilities import EXTRA_CAPABILITIES
-from catalog_curated import CURATED_DEPLOYMENTS, EMBEDDING_DIMENSIONS, EXTRA_CATALOG, CuratedDeployment
+from catalog_curated import (
+    CURATED_DEPLOYMENTS,
+    EMBEDDING_DIMENSIONS,
+    EXTRA_CATALOG,
+    MODALITY_OVERRIDES,
+    CuratedDeployment,
+)
 from catalog_spec import CATALOG, FEATURED, Spec
 from catalog_tables import (
     ALLOWED_PRICES,
@@ -176,6 +188,8 @@ def derive_pricing(entry: dict[str, Any], modality: str) -> dict[str, str]:
     put("output_per_second", e.get("output_cost_per_video_per_second"), plain)
     put("per_mchar", e.get("input_cost_per_character"), per_mtok)
     put("per_query", e.get("input_cost_per_query"), plain)
+    if modality == "ocr":
+        put("per_page", e.get("ocr_cost_per_page"), plain)  # annotation (structured output) is extra
 
     allowed = ALLOWED_PRICES[modality]
     pricing = {k: out[k] for k in PRICE_KEYS if k in out and k in allowed}
@@ -286,6 +300,16 @@ def embedding_dimensions(spec: Spec, modality: str, primary: dict[str, Any]) -> 
     return curated or native
 
 
+def _modality(spec: Spec, key: str, snapshot_modality: str) -> str:
+    """The snapshot entry's modality, or the curated override (Llama Guard: a chat model used to moderate)."""
+    override = MODALITY_OVERRIDES.get(spec.id)
+    if override is None:
+        return snapshot_modality
+    if snapshot_modality != "text":
+        raise CatalogError(f"{spec.id}: modality override of a {snapshot_modality} entry {key!r}")
+    return override
+
+
 def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
     warnings: list[str] = []
     deployments: list[dict[str, Any]] = []
@@ -310,25 +334,29 @@ def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
         if (provider, upstream) in seen:
             raise CatalogError(f"{spec.id}: duplicate deployment {provider}:{upstream}")
         seen.add((provider, upstream))
-        entries.append((key, entry, MODE_TO_MODALITY[mode]))
+        entries.append((key, entry, _modality(spec, key, MODE_TO_MODALITY[mode])))
         deployments.append({"provider": provider, "upstream_model": upstream})
-    curated = CURATED_DEPLOYMENTS.get(spec.id, ())
+    lab_provider = LAB_PROVIDER.get(spec.lab)
+    # A curated deployment on the lab's own API leads (and prices the model), like a lab_api one.
+    curated = sorted(CURATED_DEPLOYMENTS.get(spec.id, ()), key=lambda cur: cur.provider != lab_provider)
     if not entries and not curated:
         raise CatalogError(f"{spec.id}: no usable deployment left")
+    lead = curated[0] if curated and curated[0].provider == lab_provider and entries else None
+    if lead is not None and spec.lab_api is not None:
+        raise CatalogError(f"{spec.id}: both lab_api and a curated deployment on {lab_provider}")
 
     modality = entries[0][2] if entries else curated[0].modality
     for key, mod in [(k, md) for k, _, md in entries] + [(c.upstream, c.modality) for c in curated]:
         if mod != modality:
             raise CatalogError(f"{spec.id}: {key!r} is {mod}, expected {modality}")
 
-    lab_provider = LAB_PROVIDER.get(spec.lab)
     primary_key, primary = entries[0][:2] if entries else (f"curated {curated[0].upstream}", {})
     if spec.lab_api is not None:
         deployments.insert(0, lab_api_deployment(spec, lab_provider, entries, deployments, snapshot))
         primary_key = spec.lab_api.price_source
         primary = next(entry for key, entry, _ in entries if key == primary_key)
 
-    pricing = derive_pricing(primary, modality) if entries else dict(curated[0].pricing)
+    pricing = derive_pricing(primary, modality) if entries and lead is None else dict(curated[0].pricing)
     check_pricing(pricing, modality, f"{spec.id} ({primary_key})")
     for dep, (key, entry, _) in zip(deployments[len(deployments) - len(entries) :], entries, strict=True):
         dep_pricing = derive_pricing(entry, modality)
@@ -339,8 +367,12 @@ def build_model(spec: Spec, snapshot: dict[str, Any]) -> Built:
         dep = curated_deployment(spec, cur, snapshot)
         if any((d["provider"], d["upstream_model"]) == (cur.provider, cur.upstream) for d in deployments):
             raise CatalogError(f"{spec.id}: duplicate deployment {cur.provider}:{cur.upstream}")
-        deployments.append({**dep, **({"pricing": dict(cur.pricing)} if cur.pricing != pricing else {})})
-        deployments[-1]["curated_source"] = cur.source
+        dep = {**dep, **({"pricing": dict(cur.pricing)} if cur.pricing != pricing else {})}
+        dep["curated_source"] = cur.source
+        if cur is lead:
+            deployments.insert(0, dep)
+        else:
+            deployments.append(dep)
 
     own_api_later = any(d["provider"] == lab_provider for d in deployments[1:])
     if lab_provider is not None and deployments[0]["provider"] != lab_provider and own_api_later:
@@ -414,7 +446,7 @@ def build_catalog(snapshot: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         models.append(built.model)
     if errors:
         raise CatalogError("\n".join(errors))
-    stale = (set(CURATED_DEPLOYMENTS) | set(EMBEDDING_DIMENSIONS)) - ids
+    stale = (set(CURATED_DEPLOYMENTS) | set(EMBEDDING_DIMENSIONS) | set(MODALITY_OVERRIDES)) - ids
     if stale:
         raise CatalogError(f"curated data for models not in the catalog: {sorted(stale)}")
     missing_featured = FEATURED - ids

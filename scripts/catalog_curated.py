@@ -11,6 +11,11 @@
   has a key for that provider and upstream id (list that key instead), and refuses a zero price.
 * ``EMBEDDING_DIMENSIONS``: an embedding model's native (default) vector size when the snapshot's first
   deployment has no ``output_vector_size``. The build refuses a curated value the snapshot also gives.
+* ``MODALITY_OVERRIDES``: a model whose snapshot entries are ``chat`` but which serves another modality
+  (Llama Guard answers moderation through a chat API).
+
+A curated deployment on the lab's own API (``catalog_tables.LAB_PROVIDER``) comes first and prices the
+model; the snapshot deployments after it carry their own prices.
 
 Prices are decimal strings in USD with the catalog's keys (``input_per_mtok`` is per million tokens,
 ``per_query`` per search). Only list prices a provider publishes go here: never a guess, never 0.
@@ -37,6 +42,8 @@ class CuratedDeployment:
 
 # Cloudflare Workers AI pricing page (its "Last updated" date is 2026-08-28), read 2026-12-02.
 CF_PRICING = "https://developers.cloudflare.com/workers-ai/platform/pricing/ (2026-08-28)"
+# Black Forest Labs' API pricing (1 credit = $0.01; FLUX.2 is priced per megapixel), read 2026-12-02.
+BFL_PRICING = "https://docs.bfl.ai/quick_start/pricing (read 2026-12-02)"
 
 # fmt: off
 EXTRA_CATALOG: tuple[Spec, ...] = (
@@ -44,7 +51,18 @@ EXTRA_CATALOG: tuple[Spec, ...] = (
     m("baai", "bge-m3", "BGE-M3", "novita/baai/bge-m3"),
     # BGE Reranker Base (BAAI): only Cloudflare Workers AI serves it here; the snapshot has no entry.
     m("baai", "bge-reranker-base", "BGE Reranker Base"),
+    # The API contract's example models of the other synchronous modalities (priced below).
+    m("black-forest-labs", "flux-2-klein-9b", "FLUX.2 [klein] 9B"),
+    m("deepgram", "aura-2-en", "Deepgram Aura-2 (English)"),
+    m("meta", "m2m100-1.2b", "M2M100 1.2B"),
+    m("huggingface", "distilbert-sst-2", "DistilBERT SST-2 (int8)", aliases=("distilbert-sst-2-int8",)),
+    # Mistral OCR: per page (the snapshot's ocr_cost_per_page; annotations cost extra and are not carried).
+    m("mistral", "mistral-ocr-latest", "Mistral OCR", "mistral/mistral-ocr-latest"),
 )
+
+# Llama Guard 3 8B is a chat model that classifies a conversation as safe or unsafe: it serves the
+# moderation operation, billed per token like the chat entries that price it.
+MODALITY_OVERRIDES: dict[str, str] = {"meta/llama-guard-3-8b": "moderation"}
 
 CURATED_DEPLOYMENTS: dict[str, tuple[CuratedDeployment, ...]] = {
     # Workers AI "Embeddings model pricing": @cf/baai/bge-m3 $0.012 per M input tokens (1075 neurons
@@ -63,6 +81,62 @@ CURATED_DEPLOYMENTS: dict[str, tuple[CuratedDeployment, ...]] = {
     "baai/bge-reranker-base": (
         CuratedDeployment(
             "cloudflare", "@cf/baai/bge-reranker-base", "rerank", {"input_per_mtok": "0.003"}, CF_PRICING
+        ),
+    ),
+    # FLUX.2 [klein] 9B. BFL: 1.5 credits for the first output megapixel (a 1024x1024 image), 0.2 per
+    # further megapixel, and 0.2 per input-image megapixel (1 MP image edit: $0.017);
+    # POST /v1/flux-2-klein-9b.
+    # Workers AI "Image model pricing": @cf/black-forest-labs/flux-2-klein-9b $0.015 per first MP
+    # (1024x1024), $0.002 per subsequent MP, $0.002 per input image MP. per_image is the first-megapixel
+    # price; the megapixels beyond it are not metered yet (the images operation bounds the size).
+    "black-forest-labs/flux-2-klein-9b": (
+        CuratedDeployment(
+            "bfl", "flux-2-klein-9b", "image", {"per_image": "0.015", "input_per_image": "0.002"}, BFL_PRICING
+        ),
+        CuratedDeployment(
+            "cloudflare",
+            "@cf/black-forest-labs/flux-2-klein-9b",
+            "image",
+            {"per_image": "0.015", "input_per_image": "0.002"},
+            CF_PRICING,
+        ),
+    ),
+    # FLUX.2 [pro] on BFL's own API: 3 credits for the first megapixel, 1.5 per further megapixel and
+    # per input-image megapixel (1 MP image edit: $0.045); POST /v1/flux-2-pro. Azure (snapshot) is $0.04.
+    "black-forest-labs/flux-2-pro": (
+        CuratedDeployment(
+            "bfl", "flux-2-pro", "image", {"per_image": "0.03", "input_per_image": "0.015"}, BFL_PRICING
+        ),
+    ),
+    # Deepgram Aura-2 English voices. Workers AI "Audio model pricing": @cf/deepgram/aura-2-en $0.030 per
+    # 1k characters input = $30 per million characters. Deepgram's own API is left out: its published
+    # Aura-2 price could not be read from Deepgram's page here.
+    "deepgram/aura-2-en": (
+        CuratedDeployment(
+            "cloudflare", "@cf/deepgram/aura-2-en", "audio-tts", {"per_mchar": "30"}, CF_PRICING
+        ),
+    ),
+    # Workers AI "Other model pricing": @cf/meta/m2m100-1.2b $0.342 per M input tokens and $0.342 per M
+    # output tokens (31050 neurons per M each). Native API: POST .../ai/run/@cf/meta/m2m100-1.2b with
+    # {text, source_lang, target_lang}.
+    "meta/m2m100-1.2b": (
+        CuratedDeployment(
+            "cloudflare",
+            "@cf/meta/m2m100-1.2b",
+            "translation",
+            {"input_per_mtok": "0.342", "output_per_mtok": "0.342"},
+            CF_PRICING,
+        ),
+    ),
+    # Workers AI "Other model pricing": @cf/huggingface/distilbert-sst-2-int8 $0.026 per M input tokens
+    # (2394 neurons per M). Native API: POST .../ai/run/@cf/huggingface/distilbert-sst-2-int8 with {text}.
+    "huggingface/distilbert-sst-2": (
+        CuratedDeployment(
+            "cloudflare",
+            "@cf/huggingface/distilbert-sst-2-int8",
+            "classification",
+            {"input_per_mtok": "0.026"},
+            CF_PRICING,
         ),
     ),
 }

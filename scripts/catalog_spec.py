@@ -427,7 +427,7 @@ CATALOG: tuple[Spec, ...] = (
       FW + "llama-v3p2-90b-vision-instruct"),
     m("meta", "llama-guard-4-12b", "Llama Guard 4 12B", "deepinfra/meta-llama/Llama-Guard-4-12B"),
     m("meta", "llama-guard-3-8b", "Llama Guard 3 8B", FW + "llama-guard-3-8b",
-      "deepinfra/meta-llama/Llama-Guard-3-8B"),
+      "deepinfra/meta-llama/Llama-Guard-3-8B", "cloudflare/@cf/meta/llama-guard-3-8b"),
     m("meta", "llama-prompt-guard-2-86m", "Llama Prompt Guard 2 86M",
       "groq/meta-llama/llama-prompt-guard-2-86m"),
     m("meta", "muse-spark-open", "Muse Spark Open", "together_ai/meta-models/Muse-Spark-Open-816B-A42B",
@@ -555,8 +555,10 @@ CATALOG: tuple[Spec, ...] = (
 
     # ---------------------------------------------------------------- black-forest-labs
     m("black-forest-labs", "flux-2-pro", "FLUX.2 [pro]", "azure_ai/flux.2-pro"),
-    m("black-forest-labs", "flux-1.1-pro", "FLUX1.1 [pro]", "azure_ai/FLUX-1.1-pro"),
-    m("black-forest-labs", "flux-1-kontext-pro", "FLUX.1 Kontext [pro]", "azure_ai/FLUX.1-Kontext-pro"),
+    m("black-forest-labs", "flux-1.1-pro", "FLUX1.1 [pro]", "black_forest_labs/flux-pro-1.1",
+      "azure_ai/FLUX-1.1-pro"),
+    m("black-forest-labs", "flux-1-kontext-pro", "FLUX.1 Kontext [pro]", "black_forest_labs/flux-kontext-pro",
+      "azure_ai/FLUX.1-Kontext-pro"),
 
     # ---------------------------------------------------------------- other labs (open weights, hosted)
     m("bytedance", "seed-2.0-pro", "Seed 2.0 Pro", "deepinfra/ByteDance/Seed-2.0-pro"),

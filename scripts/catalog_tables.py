@@ -37,6 +37,7 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "azure_ai": ("azure", "azure_ai/"),
     "novita": ("novita", "novita/"),
     "cloudflare": ("cloudflare", "cloudflare/"),
+    "black_forest_labs": ("bfl", "black_forest_labs/"),
 }
 
 # The gateway provider that is each lab's own API (used for ordering checks and raw-id aliases).
@@ -62,6 +63,7 @@ LAB_PROVIDER: dict[str, str] = {
     "jina": "jina",
     "deepgram": "deepgram",
     "elevenlabs": "elevenlabs",
+    "black-forest-labs": "bfl",
 }
 
 # Labs whose slugs drop the brand (``minimax/m2.7``): their bare model part (``m2.7``) is too generic to
@@ -77,6 +79,9 @@ MODE_TO_MODALITY: dict[str, str] = {
     "video_generation": "video",
     "rerank": "rerank",
     "moderation": "moderation",
+    "ocr": "ocr",
+    # BFL's FLUX.1 Kontext endpoints generate from a prompt alone too (an input image is optional).
+    "image_edit": "image",
 }
 ALLOWED_PRICES: dict[str, frozenset[str]] = {
     "text": frozenset(
@@ -97,6 +102,10 @@ ALLOWED_PRICES: dict[str, frozenset[str]] = {
     "video": frozenset({"output_per_second", "input_per_image"}),
     "rerank": frozenset({"per_query", "input_per_mtok"}),
     "moderation": frozenset({"input_per_mtok", "output_per_mtok"}),
+    "translation": frozenset({"input_per_mtok", "output_per_mtok", "per_mchar", "per_query"}),
+    "classification": frozenset({"input_per_mtok", "per_query"}),
+    "detection": frozenset({"per_image", "input_per_image", "per_query", "input_per_mtok"}),
+    "ocr": frozenset({"per_page", "input_per_image", "input_per_mtok", "output_per_mtok", "per_query"}),
 }
 # A model of a modality must carry at least one key of each group.
 REQUIRED_PRICES: dict[str, tuple[frozenset[str], ...]] = {
@@ -108,6 +117,11 @@ REQUIRED_PRICES: dict[str, tuple[frozenset[str], ...]] = {
     "video": (frozenset({"output_per_second"}),),
     "rerank": (frozenset({"per_query", "input_per_mtok"}),),
     "moderation": (frozenset({"input_per_mtok"}),),
+    # The same groups as core/catalog.py's loader requires of these modalities.
+    "translation": (frozenset({"input_per_mtok", "per_query", "per_mchar"}),),
+    "classification": (frozenset({"input_per_mtok", "per_query"}),),
+    "detection": (frozenset({"per_image", "input_per_image", "per_query", "input_per_mtok"}),),
+    "ocr": (frozenset({"per_page", "input_per_image", "input_per_mtok", "per_query"}),),
 }
 
 CAPABILITIES = (

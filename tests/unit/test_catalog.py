@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from aigateway.app import create_app
 from aigateway.core.catalog import MODALITIES, Catalog, CatalogError, ModelEntry, load_catalog, parse_entry
+from aigateway.settings import Settings
+from aigateway.storage.accounts import AccountStore
+from aigateway.storage.db import create_db_engine, migrate
 
 
 def _raw(**fields: Any) -> dict[str, Any]:
@@ -434,3 +440,57 @@ def test_extra_model_alias_clash_rejected(bundled: Catalog) -> None:
     taken = next(iter(bundled.aliases))
     with pytest.raises(CatalogError, match="already taken"):
         load_catalog(extra_models=[_raw(id="local/x", aliases=[taken])])
+
+
+# ------------------------------------------------------------------------ every modality over HTTP
+
+# A modality the bundled catalog has no model of (no published per-unit price for detection models yet).
+EMPTY_MODALITIES = {"detection"}
+
+
+def test_bundled_catalog_lists_every_modality(bundled: Catalog) -> None:
+    for modality in MODALITIES:
+        listed = bundled.list(modality=modality)
+        assert all(m.modality == modality for m in listed), modality
+        assert bool(listed) == (modality not in EMPTY_MODALITIES), modality
+        for entry in listed:  # the loader refused any model without its modality's prices
+            assert entry.pricing.prices and entry.deployments, entry.id
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    tmp_path = tmp_path_factory.mktemp("models-api")
+    url = f"sqlite:///{tmp_path}/t.db"
+    engine = create_db_engine(url)
+    migrate(engine)
+    store = AccountStore(engine)
+    key, _record = store.create_key(store.create_account("catalog-test"), "catalog-test", test=True)
+    engine.dispose()
+    with TestClient(create_app(Settings(data_dir=tmp_path, database_url=url))) as client:
+        yield client, key
+
+
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_models_endpoint_filters_by_every_modality(
+    served: tuple[TestClient, str], bundled: Catalog, modality: str
+) -> None:
+    client, key = served
+    answer = client.get(
+        "/v1/models", params={"modality": modality}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    assert [m["id"] for m in data] == [m.id for m in bundled.list(modality=modality)]
+    assert all(m["modality"] == modality and m["providers"] and m["pricing"] for m in data)
+    if modality not in EMPTY_MODALITIES:
+        detail = client.get(f"/v1/models/{data[0]['id']}", headers={"Authorization": f"Bearer {key}"})
+        assert detail.status_code == 200 and detail.json()["deployments"], detail.text
+
+
+def test_models_endpoint_refuses_an_unknown_modality(served: tuple[TestClient, str]) -> None:
+    client, key = served
+    answer = client.get(
+        "/v1/models", params={"modality": "hologram"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "modality"

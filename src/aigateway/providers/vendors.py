@@ -31,7 +31,7 @@ class VendorProfile:
     base_url: str
     key_envs: tuple[str, ...]
     wire: str = "openai"
-    auth: str = "bearer"  # "bearer", "x-api-key", "x-goog-api-key", "api-key", "token" or "none"
+    auth: str = "bearer"  # "bearer", "x-api-key", "x-goog-api-key", "api-key", "token", "xi-api-key", "none"
     headers: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
     key_required: bool = True
@@ -86,9 +86,19 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
     ),
     _p("xai", "https://api.x.ai/v1", "XAI_API_KEY", sends_reasoning_content=True),
     _p("moonshot", "https://api.moonshot.ai/v1", "MOONSHOT_API_KEY", sends_reasoning_content=True),
-    _p("minimax", "https://api.minimax.io/v1", "MINIMAX_API_KEY"),
+    _p(
+        "minimax",
+        "https://api.minimax.io/v1",
+        "MINIMAX_API_KEY",
+        endpoints={"speech": Endpoint("minimax")},  # text to speech is its own t2a_v2 API
+    ),
     _p("deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", sends_reasoning_content=True),
-    _p("mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+    _p(
+        "mistral",
+        "https://api.mistral.ai/v1",
+        "MISTRAL_API_KEY",
+        endpoints={"transcriptions": Endpoint("mistral")},  # Voxtral answers JSON only: its own adapter
+    ),
     _p("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY"),
     _p("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHERAI_API_KEY"),
     _p("fireworks", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
@@ -112,7 +122,13 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
     _p("voyage", "https://api.voyageai.com/v1", "VOYAGE_API_KEY", wire="voyage"),
     _p("jina", "https://api.jina.ai/v1", "JINA_API_KEY", wire="jina"),
     _p("deepgram", "https://api.deepgram.com/v1", "DEEPGRAM_API_KEY", wire="deepgram", auth="token"),
-    _p("elevenlabs", "https://api.elevenlabs.io/v1", "ELEVENLABS_API_KEY", wire="elevenlabs"),
+    _p(
+        "elevenlabs",
+        "https://api.elevenlabs.io/v1",
+        "ELEVENLABS_API_KEY",
+        wire="elevenlabs",
+        auth="xi-api-key",
+    ),
     _p(
         "bedrock",
         "https://bedrock-runtime.us-east-1.amazonaws.com",
@@ -133,6 +149,10 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
         wire="cloudflare",
         endpoints={"chat": Endpoint("openai", "/v1"), "embeddings": Endpoint("openai", "/v1")},
     ),
+    # Black Forest Labs' FLUX API (docs.bfl.ai): POST /v1/{model}, key in the x-key header.
+    _p("bfl", "https://api.bfl.ai/v1", "BFL_API_KEY", wire="bfl", auth="x-key"),
+    # Hugging Face Inference Providers, the hf-inference provider: POST /{org}/{model}.
+    _p("huggingface", "https://router.huggingface.co/hf-inference/models", "HF_TOKEN", wire="huggingface"),
 )
 
 
