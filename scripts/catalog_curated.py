@@ -44,6 +44,7 @@ class CuratedDeployment:
 CF_PRICING = "https://developers.cloudflare.com/workers-ai/platform/pricing/ (2026-08-28)"
 # Black Forest Labs' API pricing (1 credit = $0.01; FLUX.2 is priced per megapixel), read 2026-12-02.
 BFL_PRICING = "https://docs.bfl.ai/quick_start/pricing (read 2026-12-02)"
+DEEPGRAM_PRICING = "https://deepgram.com/pricing (as quoted 2026-05-13, read 2026-12-02)"
 
 # fmt: off
 EXTRA_CATALOG: tuple[Spec, ...] = (
@@ -60,9 +61,13 @@ EXTRA_CATALOG: tuple[Spec, ...] = (
     m("mistral", "mistral-ocr-latest", "Mistral OCR", "mistral/mistral-ocr-latest"),
 )
 
-# Llama Guard 3 8B is a chat model that classifies a conversation as safe or unsafe: it serves the
-# moderation operation, billed per token like the chat entries that price it.
-MODALITY_OVERRIDES: dict[str, str] = {"meta/llama-guard-3-8b": "moderation"}
+# Llama Guard 3 8B and 4 12B are chat models that classify a conversation as safe or unsafe: they serve
+# the moderation operation, billed per token like the chat entries that price them. (Groq retired
+# llama-guard-3-8b on 2025-06-06, per the snapshot; no Together price for it was found.)
+MODALITY_OVERRIDES: dict[str, str] = {
+    "meta/llama-guard-3-8b": "moderation",
+    "meta/llama-guard-4-12b": "moderation",
+}
 
 CURATED_DEPLOYMENTS: dict[str, tuple[CuratedDeployment, ...]] = {
     # Workers AI "Embeddings model pricing": @cf/baai/bge-m3 $0.012 per M input tokens (1075 neurons
@@ -108,10 +113,14 @@ CURATED_DEPLOYMENTS: dict[str, tuple[CuratedDeployment, ...]] = {
             "bfl", "flux-2-pro", "image", {"per_image": "0.03", "input_per_image": "0.015"}, BFL_PRICING
         ),
     ),
-    # Deepgram Aura-2 English voices. Workers AI "Audio model pricing": @cf/deepgram/aura-2-en $0.030 per
-    # 1k characters input = $30 per million characters. Deepgram's own API is left out: its published
-    # Aura-2 price could not be read from Deepgram's page here.
+    # Deepgram Aura-2 English voices, per character. deepgram.com/pricing: Aura-2 $0.030 per 1k characters
+    # pay as you go ($0.027 on Growth) = $30 per million characters (the page as quoted, verified
+    # 2026-05-13, by the public references read 2026-12-02). Deepgram's model id names the voice
+    # (POST /v1/speak?model=aura-2-thalia-en, Thalia the default English voice); the speech adapter puts
+    # the requested voice in its place. Workers AI "Audio model pricing": @cf/deepgram/aura-2-en $0.030
+    # per 1k characters input.
     "deepgram/aura-2-en": (
+        CuratedDeployment("deepgram", "aura-2-thalia-en", "audio-tts", {"per_mchar": "30"}, DEEPGRAM_PRICING),
         CuratedDeployment(
             "cloudflare", "@cf/deepgram/aura-2-en", "audio-tts", {"per_mchar": "30"}, CF_PRICING
         ),

@@ -412,7 +412,7 @@ CONTRACT_EXAMPLES: dict[str, tuple[str, str, str, str]] = {
     "baai/bge-reranker-base": ("rerank", "input_per_mtok", "cloudflare", "@cf/baai/bge-reranker-base"),
     "black-forest-labs/flux-2-klein-9b": ("image", "per_image", "bfl", "flux-2-klein-9b"),
     "deepgram/nova-3": ("audio-stt", "input_per_second", "deepgram", "nova-3"),
-    "deepgram/aura-2-en": ("audio-tts", "per_mchar", "cloudflare", "@cf/deepgram/aura-2-en"),
+    "deepgram/aura-2-en": ("audio-tts", "per_mchar", "deepgram", "aura-2-thalia-en"),
     "meta/llama-guard-3-8b": (
         "moderation",
         "input_per_mtok",
@@ -521,6 +521,8 @@ def test_contract_examples_without_a_price_are_not_listed(by_id: dict[str, dict[
         # Workers AI pricing page: Aura-2 $0.030 per 1k characters; m2m100 $0.342 per M tokens each way;
         # distilbert-sst-2-int8 $0.026 per M input tokens; Llama Guard 3 8B $0.484 in, $0.030 out.
         ("deepgram/aura-2-en", "cloudflare", "@cf/deepgram/aura-2-en", {"per_mchar": "30"}),
+        # deepgram.com/pricing: Aura-2 $0.030 per 1k characters, pay as you go.
+        ("deepgram/aura-2-en", "deepgram", "aura-2-thalia-en", {"per_mchar": "30"}),
         (
             "meta/m2m100-1.2b",
             "cloudflare",
