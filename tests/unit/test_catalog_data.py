@@ -611,3 +611,82 @@ def test_embedding_and_rerank_deployments_have_adapters(models: list[dict[str, A
             provider = dep["provider"]
             ok = provider in allowed | KEPT_AS_LISTED or (m["id"], provider) in RERANK_EXCEPTIONS
             assert ok, f"{m['id']}: {m['modality']} on {provider}"
+
+
+# ------------------------------------------------------------------ the derivation (scripts/build_catalog.py)
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+SNAPSHOT_PATH = (
+    Path(__file__).resolve().parents[3] / "shared" / "catalog-data" / "model_prices_and_context_window.json"
+)
+
+
+@pytest.fixture(scope="module")
+def build() -> Any:
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        return importlib.import_module("build_catalog")
+    finally:
+        sys.path.remove(str(SCRIPTS))
+
+
+@pytest.mark.skipif(not SNAPSHOT_PATH.exists(), reason="the pricing snapshot is not checked out beside")
+def test_the_committed_catalog_is_the_derived_one(build: Any) -> None:
+    assert build.main(["--check", "--source", str(SNAPSHOT_PATH), "--out", str(CATALOG_PATH)]) == 0
+
+
+def test_a_curated_deployment_on_the_labs_api_leads_and_prices_the_model(
+    build: Any, monkeypatch: Any
+) -> None:
+    spec = build.Spec(lab="black-forest-labs", model="flux-x", name="FLUX X", keys=("azure_ai/FLUX-X",))
+    snapshot = {
+        "azure_ai/FLUX-X": {
+            "litellm_provider": "azure_ai",
+            "mode": "image_generation",
+            "output_cost_per_image": 0.04,
+        }
+    }
+    lead = build.CuratedDeployment(
+        "bfl", "flux-x", "image", {"per_image": "0.03"}, "https://docs.bfl.ai/ (test)"
+    )
+    monkeypatch.setitem(build.CURATED_DEPLOYMENTS, spec.id, (lead,))
+    model = build.build_model(spec, snapshot).model
+    assert model["pricing"] == {"per_image": "0.03"}
+    assert model["deployments"] == [
+        {"provider": "bfl", "upstream_model": "flux-x", "curated_source": "https://docs.bfl.ai/ (test)"},
+        {"provider": "azure", "upstream_model": "FLUX-X", "pricing": {"per_image": "0.04"}},
+    ]
+    assert model["source_keys"] == ["azure_ai/FLUX-X"]
+
+
+def test_a_modality_override_applies_to_chat_entries_only(build: Any, monkeypatch: Any) -> None:
+    spec = build.Spec(lab="meta", model="guard-x", name="Guard X", keys=("deepinfra/meta-llama/Guard-X",))
+    entry = {
+        "litellm_provider": "deepinfra",
+        "mode": "chat",
+        "input_cost_per_token": 2e-07,
+        "output_cost_per_token": 2e-07,
+    }
+    monkeypatch.setitem(build.MODALITY_OVERRIDES, spec.id, "moderation")
+    model = build.build_model(spec, {"deepinfra/meta-llama/Guard-X": entry}).model
+    assert model["modality"] == "moderation" and "chat" not in model["capabilities"]
+    assert model["pricing"] == {"input_per_mtok": "0.2", "output_per_mtok": "0.2"}
+    with pytest.raises(build.CatalogError, match="modality override"):
+        build.build_model(spec, {"deepinfra/meta-llama/Guard-X": {**entry, "mode": "embedding"}})
+
+
+def test_ocr_entries_are_priced_per_page(build: Any) -> None:
+    entry = {
+        "litellm_provider": "mistral",
+        "mode": "ocr",
+        "ocr_cost_per_page": 0.002,
+        "annotation_cost_per_page": 0.003,
+    }
+    spec = build.Spec(lab="mistral", model="ocr-x", name="OCR X", keys=("mistral/ocr-x",))
+    model = build.build_model(spec, {"mistral/ocr-x": entry}).model
+    assert (model["modality"], model["pricing"]) == ("ocr", {"per_page": "0.002"})
+    with pytest.raises(build.CatalogError, match="lacks"):
+        build.build_model(spec, {"mistral/ocr-x": {**entry, "ocr_cost_per_page": None}})
