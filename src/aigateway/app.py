@@ -13,10 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from aigateway.api import account, models
+from aigateway.api.blobs import ROUTE as BLOB_ROUTE
+from aigateway.api.blobs import RequestBase, get_blob
 from aigateway.api.calls import Endpoint, make_endpoint
 from aigateway.api.errors import install_error_handlers
 from aigateway.api.unbuilt import add_unbuilt_routes
 from aigateway.core.catalog import load_catalog
+from aigateway.providers.fetch import Fetcher, create_fetch_session
 from aigateway.providers.registry import build_adapters
 from aigateway.providers.transport import HttpTransport, create_session
 from aigateway.providers.vendors import build_vendors
@@ -26,12 +29,14 @@ from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.operations.base import Operation
 from aigateway.services.operations.chat import ChatOperation
 from aigateway.services.operations.embeddings import EmbeddingsOperation
+from aigateway.services.operations.images import ImagesOperation
 from aigateway.services.operations.rerank import RerankOperation
 from aigateway.services.pipeline import Gateway
 from aigateway.services.wallet import WalletBook
 from aigateway.settings import Settings, load_settings
 from aigateway.simulators.transport import SimulatedTransport
 from aigateway.storage.accounts import AccountStore
+from aigateway.storage.blobs import open_local_store
 from aigateway.storage.db import create_db_engine
 
 log = logging.getLogger("aigateway")
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/chat/completions": ChatOperation(),
         "/v1/embeddings": EmbeddingsOperation(),
         "/v1/rerank": RerankOperation(settings.default_rerank_model),
+        "/v1/images/generations": ImagesOperation(),
     }
 
     @asynccontextmanager
@@ -71,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connect_timeout_s=settings.upstream_connect_timeout_s,
             total_timeout_s=settings.upstream_timeout_s,
         )
+        fetch_session = create_fetch_session(
+            settings.allow_private_fetch, settings.upstream_connect_timeout_s, settings.fetch_timeout_s
+        )
         ctx = GatewayContext(
             settings=settings,
             catalog=catalog,
@@ -81,6 +90,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wallets=wallets,
             ledger=ledger,
             session=session,
+            fetcher=Fetcher(fetch_session, settings.allow_private_fetch, settings.image_fetch_max_bytes),
+            blobs=open_local_store(
+                settings.data_dir,
+                settings.signing_secret,
+                settings.public_url,
+                f"http://{settings.host}:{settings.port}",
+            ),
         )
         app.state.ctx = ctx
         holder["gateway"] = Gateway(ctx, build_adapters(), HttpTransport(session), SimulatedTransport())
@@ -97,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await ledger.close()
             await session.close()
+            await fetch_session.close()
             engine.dispose()
 
     app = FastAPI(
@@ -116,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(account.router)
+    app.router.add_route(BLOB_ROUTE, get_blob, methods=["GET"])
+    app.add_middleware(RequestBase)
 
     for path, operation in operations.items():
         app.router.add_route(path, _lazy(holder, operation), methods=["POST"])

@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     cache_hit_price_fraction: Decimal = Decimal(0)
     # The model POST /v1/rerank uses when a request names none (the contract makes model optional).
     default_rerank_model: str = "cohere/rerank-v3.5"
+    # URLs the gateway fetches for a client (audio_url): private and loopback hosts only if allowed.
+    allow_private_fetch: bool = False
+    fetch_timeout_s: float = 30.0
+    # Generated images: how long a gateway image URL works (seconds), the largest image downloaded from
+    # a provider, and how often / how long an asynchronous provider (Black Forest Labs) is polled.
+    image_url_ttl_s: int = 3600
+    image_fetch_max_bytes: int = 64 * 1024 * 1024
+    image_poll_interval_s: float = 1.0
+    image_poll_timeout_s: float = 300.0
+    # Absolute URLs the gateway hands out (signed image URLs): this base, else the host the client called.
+    public_url: str | None = None
+    # The HMAC secret of signed URLs; unset, one is kept in <data_dir>/signing-secret (made on first use).
+    signing_secret: str | None = Field(default=None, repr=False)
 
     # Filled from the config file, not the environment.
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)

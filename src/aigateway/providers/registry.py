@@ -16,6 +16,9 @@ from aigateway.providers.wire.embeddings import (
     VoyageEmbeddings,
 )
 from aigateway.providers.wire.gemini import GeminiWire
+from aigateway.providers.wire.images import OpenAIImages
+from aigateway.providers.wire.images_google import GeminiImages
+from aigateway.providers.wire.images_native import BflImages, CloudflareImages
 from aigateway.providers.wire.openai import OpenAIWire
 from aigateway.providers.wire.rerank import CloudflareRerank, CohereRerank, JinaRerank, VoyageRerank
 
@@ -34,4 +37,8 @@ def build_adapters() -> dict[tuple[str, str], Adapter]:
         ("voyage", "rerank"): VoyageRerank(),
         ("jina", "rerank"): JinaRerank(),
         ("cloudflare", "rerank"): CloudflareRerank(),
+        ("openai", "images"): OpenAIImages(),
+        ("gemini", "images"): GeminiImages(),
+        ("bfl", "images"): BflImages(),
+        ("cloudflare", "images"): CloudflareImages(),
     }

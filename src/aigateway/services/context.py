@@ -8,12 +8,14 @@ import aiohttp
 from sqlalchemy import Engine
 
 from aigateway.core.catalog import Catalog
+from aigateway.providers.fetch import Fetcher
 from aigateway.providers.vendors import VendorProfile
 from aigateway.services.auth import KeyCache
 from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.wallet import WalletBook
 from aigateway.settings import Settings
 from aigateway.storage.accounts import AccountStore
+from aigateway.storage.blobs import BlobStore
 
 
 @dataclass(slots=True)
@@ -27,3 +29,5 @@ class GatewayContext:
     wallets: WalletBook
     ledger: LedgerWriter
     session: aiohttp.ClientSession
+    fetcher: Fetcher | None = None  # guarded downloads of URLs from outside (providers/fetch.py)
+    blobs: BlobStore | None = None  # media the gateway serves by signed URL (storage/blobs.py)

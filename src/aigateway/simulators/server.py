@@ -32,7 +32,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from aigateway.simulators import anthropic_wire, embeddings_wire, gemini_wire, openai_wire, rerank_wire
+from aigateway.simulators import (
+    anthropic_wire,
+    embeddings_wire,
+    gemini_wire,
+    images_wire,
+    openai_wire,
+    rerank_wire,
+)
 from aigateway.simulators.faults import FaultError, parse_faults
 from aigateway.simulators.recordings import load_recordings
 from aigateway.simulators.state import STATE_KEY, SimulatorState
@@ -43,6 +50,7 @@ WIRES: tuple[Callable[[web.Application], None], ...] = (
     gemini_wire.register,
     rerank_wire.register,
     embeddings_wire.register,
+    images_wire.register,
 )
 MAX_BODY_BYTES = 64 * 1024 * 1024
 SHUTDOWN_TIMEOUT = 2.0

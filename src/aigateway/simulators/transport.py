@@ -36,7 +36,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from aigateway.providers.simulated import synthesize_chunks, synthesize_completion
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import UpstreamRequest
-from aigateway.simulators import anthropic_wire, gemini_wire, synth_embeddings, synth_rerank
+from aigateway.simulators import anthropic_wire, gemini_wire, images_wire, synth_embeddings, synth_rerank
 from aigateway.simulators.answers import Answer, gemini_error, openai_error, positive_int
 
 JSON_TYPE = "application/json"
@@ -252,6 +252,7 @@ class SimulatedTransport:
             ("voyage", "rerank"): _rerank(synth_rerank.voyage_rerank),
             ("jina", "rerank"): _rerank(synth_rerank.jina_rerank),
             ("cloudflare", "rerank"): _rerank(synth_rerank.cloudflare_rerank),
+            **images_wire.simulated_handlers(SimulatedResponse),
         }
 
     async def send(self, vendor: VendorProfile, request: UpstreamRequest) -> SimulatedResponse:

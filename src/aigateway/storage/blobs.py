@@ -1,0 +1,151 @@
+"""The blob store: generated media the gateway keeps itself and hands out by signed, expiring URLs.
+
+`BlobStore` is the interface (``put``, ``get``, ``delete``, ``url``); `LocalBlobStore` keeps blobs
+under ``<data_dir>/blobs/`` (an S3 store comes later behind the same interface). A URL is
+``{base}/v1/blobs/{key}?expires=<unix s>&signature=<hex>``, the signature an HMAC-SHA256 over the key
+and the expiry with a secret from ``AIGATEWAY_SIGNING_SECRET`` or, failing that, one kept in
+``<data_dir>/signing-secret`` (created on first use, mode 0600). Anyone holding the URL can read the
+blob until it expires; changing the key, the expiry or the signature gets 403, an old URL 410.
+
+The base of a URL is the operator's ``AIGATEWAY_PUBLIC_URL`` when set, else the host the client
+called (``request_base``, set per request by api/blobs.py's middleware), else the listen address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+BLOB_ROUTE = "/v1/blobs/"
+SECRET_FILE = "signing-secret"
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+MAX_KEY = 256
+
+# The scheme and host the current request reached the gateway at ("https://gw.example"), if any.
+request_base: ContextVar[str | None] = ContextVar("aigateway_request_base", default=None)
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> tuple[bytes, str] | None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def url(self, key: str, expires_in: float) -> str: ...
+
+
+def valid_key(key: str) -> bool:
+    """Keys: slash-separated names of letters, digits, ``.``, ``_``, ``-`` (no ``..``, no ``/`` first)."""
+    return len(key) <= MAX_KEY and bool(_KEY.match(key)) and ".." not in key
+
+
+class UrlSigner:
+    """HMAC-SHA256 signatures of (key, expiry)."""
+
+    def __init__(self, secret: bytes, clock: object = time.time) -> None:
+        if len(secret) < 16:
+            raise ValueError("the signing secret must be at least 16 bytes")
+        self._secret = secret
+        self._clock = clock
+
+    def now(self) -> int:
+        clock = self._clock
+        return int(clock())  # type: ignore[operator]
+
+    def signature(self, key: str, expires: int) -> str:
+        message = key.encode() + b"\n" + str(expires).encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def check(self, key: str, expires: str | None, signature: str | None) -> str:
+        """ "ok", "tampered" (missing or wrong signature) or "expired"."""
+        if not expires or not signature or not expires.isdigit() or len(expires) > 12:
+            return "tampered"
+        if not hmac.compare_digest(self.signature(key, int(expires)), signature.lower()):
+            return "tampered"
+        return "expired" if int(expires) < self.now() else "ok"
+
+
+def load_secret(configured: str | None, data_dir: Path) -> bytes:
+    """The operator's secret, else the one kept in the data dir (made on first use, 0600)."""
+    if configured:
+        return configured.encode()
+    path = data_dir / SECRET_FILE
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fresh = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(fresh)
+    return fresh
+
+
+class LocalBlobStore:
+    """Blobs as files under ``root`` (``<key>`` and its content type in ``<key>.type``)."""
+
+    def __init__(self, root: Path, signer: UrlSigner, public_url: str | None, fallback_base: str) -> None:
+        self.root = root
+        self.signer = signer
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.fallback_base = fallback_base.rstrip("/")
+
+    def _path(self, key: str) -> Path:
+        if not valid_key(key):
+            raise ValueError(f"invalid blob key {key!r}")
+        return self.root / key
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for target, content in ((path.with_name(path.name + ".type"), content_type.encode()), (path, data)):
+            partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+            partial.write_bytes(content)
+            os.replace(partial, target)
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        if not valid_key(key):
+            return None
+        path = self.root / key
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        try:
+            content_type = path.with_name(path.name + ".type").read_text().strip()
+        except FileNotFoundError:
+            content_type = "application/octet-stream"
+        return data, content_type or "application/octet-stream"
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        for target in (path, path.with_name(path.name + ".type")):
+            target.unlink(missing_ok=True)
+
+    def url(self, key: str, expires_in: float) -> str:
+        self._path(key)
+        expires = self.signer.now() + max(1, int(expires_in))
+        base = self.public_url or request_base.get() or self.fallback_base
+        signature = self.signer.signature(key, expires)
+        return f"{base}{BLOB_ROUTE}{quote(key)}?expires={expires}&signature={signature}"
+
+
+def open_local_store(
+    data_dir: Path, configured_secret: str | None, public_url: str | None, fallback_base: str
+) -> LocalBlobStore:
+    """The local-disk store under ``<data_dir>/blobs/``, signing with the configured or kept secret."""
+    signer = UrlSigner(load_secret(configured_secret, data_dir))
+    return LocalBlobStore(data_dir / "blobs", signer, public_url, fallback_base)
