@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, select, text
 from aigateway.simulators.server import SimulatorServer
 from aigateway.storage.db import normalise_url
 from aigateway.storage.schema import ledger
+from tests.integration.models_images import IMAGE_MODELS
 from tests.integration.models_native import ANTHROPIC_MODELS, GEMINI_MODELS
 from tests.integration.models_vectors import EMBEDDING_MODELS, RERANK_MODELS, vector_providers
 
@@ -187,6 +188,7 @@ SIM_MODELS.extend(ANTHROPIC_MODELS)
 SIM_MODELS.extend(GEMINI_MODELS)
 SIM_MODELS.extend(EMBEDDING_MODELS)
 SIM_MODELS.extend(RERANK_MODELS)
+SIM_MODELS.extend(IMAGE_MODELS)
 
 
 def _toml_value(value: Any) -> str:
