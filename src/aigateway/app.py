@@ -28,9 +28,14 @@ from aigateway.services.context import GatewayContext
 from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.operations.base import Operation
 from aigateway.services.operations.chat import ChatOperation
+from aigateway.services.operations.classifications import ClassificationsOperation
+from aigateway.services.operations.detections import DetectionsOperation
 from aigateway.services.operations.embeddings import EmbeddingsOperation
 from aigateway.services.operations.images import ImagesOperation
+from aigateway.services.operations.moderations import ModerationsOperation
+from aigateway.services.operations.ocr import OcrOperation
 from aigateway.services.operations.rerank import RerankOperation
+from aigateway.services.operations.translations import TranslationsOperation
 from aigateway.services.pipeline import Gateway
 from aigateway.services.wallet import WalletBook
 from aigateway.settings import Settings, load_settings
@@ -56,6 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/chat/completions": ChatOperation(),
         "/v1/embeddings": EmbeddingsOperation(),
         "/v1/rerank": RerankOperation(settings.default_rerank_model),
+        "/v1/moderations": ModerationsOperation(settings.default_moderation_model),
+        "/v1/translations": TranslationsOperation(settings.default_translation_model),
+        "/v1/classifications": ClassificationsOperation(settings.default_classification_model),
+        "/v1/detections": DetectionsOperation(settings.default_detection_model),
+        "/v1/ocr": OcrOperation(settings.default_ocr_model),
         "/v1/images/generations": ImagesOperation(),
     }
 

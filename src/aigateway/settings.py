@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     cache_hit_price_fraction: Decimal = Decimal(0)
     # The model POST /v1/rerank uses when a request names none (the contract makes model optional).
     default_rerank_model: str = "cohere/rerank-v3.5"
+    # The models of the other operations whose contract makes model optional.
+    default_moderation_model: str = "openai/omni-moderation"
+    default_translation_model: str = "meta/m2m100-1.2b"
+    default_classification_model: str = "huggingface/distilbert-sst-2"
+    default_detection_model: str = "facebook/detr-resnet-50"
+    default_ocr_model: str = "microsoft/trocr-base-printed"
     # URLs the gateway fetches for a client (audio_url): private and loopback hosts only if allowed.
     allow_private_fetch: bool = False
     fetch_timeout_s: float = 30.0

@@ -27,6 +27,7 @@ from aigateway.simulators.server import SimulatorServer
 from aigateway.storage.db import normalise_url
 from aigateway.storage.schema import ledger
 from tests.integration.models_images import IMAGE_MODELS
+from tests.integration.models_ml import ML_MODELS, ml_providers
 from tests.integration.models_native import ANTHROPIC_MODELS, GEMINI_MODELS
 from tests.integration.models_vectors import EMBEDDING_MODELS, RERANK_MODELS, vector_providers
 
@@ -189,6 +190,7 @@ SIM_MODELS.extend(GEMINI_MODELS)
 SIM_MODELS.extend(EMBEDDING_MODELS)
 SIM_MODELS.extend(RERANK_MODELS)
 SIM_MODELS.extend(IMAGE_MODELS)
+SIM_MODELS.extend(ML_MODELS)
 
 
 def _toml_value(value: Any) -> str:
@@ -222,6 +224,7 @@ def write_config(path: Path, sim_url: str, closed_port: int) -> None:
         "timeout_s = 1.0",
         "",
         *vector_providers(sim_url),
+        *ml_providers(sim_url),
     ]
     for model in SIM_MODELS:
         lines.append("[[models]]")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aigateway.providers.wire.anthropic import AnthropicWire
 from aigateway.providers.wire.base import Adapter
+from aigateway.providers.wire.chat_tasks_registry import task_adapters
 from aigateway.providers.wire.embeddings import (
     CohereEmbeddings,
     GeminiEmbeddings,
@@ -24,7 +25,7 @@ from aigateway.providers.wire.rerank import CloudflareRerank, CohereRerank, Jina
 
 
 def build_adapters() -> dict[tuple[str, str], Adapter]:
-    return {
+    adapters: dict[tuple[str, str], Adapter] = {
         ("openai", "chat"): OpenAIWire(),
         ("anthropic", "chat"): AnthropicWire(),
         ("gemini", "chat"): GeminiWire(),
@@ -42,3 +43,6 @@ def build_adapters() -> dict[tuple[str, str], Adapter]:
         ("bfl", "images"): BflImages(),
         ("cloudflare", "images"): CloudflareImages(),
     }
+    # moderations, text translations, classifications, detections, ocr (chat models and dedicated ones)
+    adapters.update(task_adapters({w: adapters[(w, "chat")] for w in ("openai", "anthropic", "gemini")}))
+    return adapters

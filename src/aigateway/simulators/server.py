@@ -41,10 +41,12 @@ from aigateway.simulators import (
     rerank_wire,
 )
 from aigateway.simulators.faults import FaultError, parse_faults
+from aigateway.simulators.ml_wire import register as register_ml
 from aigateway.simulators.recordings import load_recordings
 from aigateway.simulators.state import STATE_KEY, SimulatorState
 
 WIRES: tuple[Callable[[web.Application], None], ...] = (
+    register_ml,  # first: its Cloudflare task models and Llama Guard chat come before the general routes
     openai_wire.register,
     anthropic_wire.register,
     gemini_wire.register,

@@ -38,6 +38,7 @@ from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import UpstreamRequest
 from aigateway.simulators import anthropic_wire, gemini_wire, images_wire, synth_embeddings, synth_rerank
 from aigateway.simulators.answers import Answer, gemini_error, openai_error, positive_int
+from aigateway.simulators.synth_ml import simulated_handlers as ml_handlers
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
@@ -252,6 +253,7 @@ class SimulatedTransport:
             ("voyage", "rerank"): _rerank(synth_rerank.voyage_rerank),
             ("jina", "rerank"): _rerank(synth_rerank.jina_rerank),
             ("cloudflare", "rerank"): _rerank(synth_rerank.cloudflare_rerank),
+            **ml_handlers(answer_response),  # moderations and the task operations (synth_ml)
             **images_wire.simulated_handlers(SimulatedResponse),
         }
 

@@ -1,0 +1,136 @@
+"""The task adapters (chat models, Cloudflare, Hugging Face, Mistral OCR) and their simulated answers."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+
+import orjson
+import pytest
+
+from aigateway.core.errors import InvalidRequest, ProviderError
+from aigateway.providers.registry import build_adapters
+from aigateway.providers.vendors import build_vendors
+from aigateway.providers.wire.base import Target
+from aigateway.providers.wire.chat_tasks_answers import image_size
+from aigateway.simulators import synth_ml
+
+VENDORS = build_vendors({}, environ={"CLOUDFLARE_ACCOUNT_ID": "acct"})
+ADAPTERS = build_adapters()
+CHAT = Target("gpt-5.4-mini", 16384, frozenset({"chat", "vision"}))
+
+
+def png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (width * 3 + 1) * height)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def jpeg(width: int, height: int) -> bytes:
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00" + b"\x00" * 9 + sof + b"\xff\xd9"
+
+
+def test_image_headers() -> None:
+    assert image_size(png(320, 200)) == (320, 200)
+    assert image_size(jpeg(1024, 768)) == (1024, 768)
+    assert image_size(b"GIF89a" + struct.pack("<HH", 7, 9) + b"\x00" * 8) == (7, 9)
+    assert image_size(b"not an image") is None
+
+
+def test_detection_boxes_are_inside_the_image_and_deterministic() -> None:
+    data = png(50, 30)
+    width, height, objects = synth_ml.detect(data)
+    assert (width, height) == (50, 30) and objects == synth_ml.detect(data)[2]
+    for obj in objects:
+        x0, y0, x1, y1 = obj["box"]
+        assert 0 <= x0 < x1 <= 50 and 0 <= y0 < y1 <= 30
+
+
+def _adapter(task: str, vendor: str):  # type: ignore[no-untyped-def]
+    profile = VENDORS[vendor]
+    return ADAPTERS[(profile.wire, task)], profile
+
+
+def test_a_chat_model_gets_a_strict_json_schema_prompt_and_its_answer_becomes_the_shape() -> None:
+    adapter, vendor = _adapter("text_translations", "openai")
+    body = {"model": "openai/gpt-5.4-mini", "text": "Hi", "source_lang": "en", "target_lang": "de"}
+    request = adapter.build_request(body, CHAT, vendor, "sk")
+    sent = orjson.loads(request.body or b"")
+    assert request.url.endswith("/chat/completions") and request.operation == "chat_task"
+    assert sent["response_format"]["json_schema"]["strict"] is True
+    assert sent["max_completion_tokens"] == 8192 and "max_tokens" not in sent
+    assert sent["messages"][1] == {"role": "user", "content": "Hi"}
+    answer = synth_ml.chat_task_answer("openai", sent, "text_translations", body).payload
+    translated = adapter.parse_response(orjson.dumps(answer), request)
+    doc = orjson.loads(translated.body)
+    assert doc["object"] == "translation" and doc["translation"] == "[de] iH"
+    assert translated.usage is not None and translated.usage.input_tokens > 0
+
+
+def test_images_reach_a_chat_model_as_data_urls() -> None:
+    adapter, vendor = _adapter("detections", "anthropic")
+    image = base64.b64encode(png(64, 48)).decode()
+    request = adapter.build_request(
+        {"image_b64": image}, Target("claude", 8192, frozenset({"chat", "vision"})), vendor, "k"
+    )
+    sent = orjson.loads(request.body or b"")
+    assert "64x48" in str(sent)
+    assert "image" in str(sent["messages"][0]["content"])
+
+
+def test_dedicated_models_use_their_own_api() -> None:
+    adapter, vendor = _adapter("text_translations", "cloudflare")
+    target = Target("@cf/meta/m2m100-1.2b")
+    body = {"text": "Hi", "source_lang": "en", "target_lang": "fr"}
+    request = adapter.build_request(body, target, vendor, "t")
+    assert request.url == "https://api.cloudflare.com/client/v4/accounts/acct/ai/run/@cf/meta/m2m100-1.2b"
+    assert orjson.loads(request.body or b"") == body
+    answer = synth_ml.cloudflare_task("text_translations", body, target.upstream_model).payload
+    doc = orjson.loads(adapter.parse_response(orjson.dumps(answer), request).body)
+    assert doc["translation"] == "[fr] iH"
+    detect, _ = _adapter("detections", "cloudflare")
+    with pytest.raises(InvalidRequest):
+        detect.build_request(
+            {"image_url": "https://example.com/a.png"}, Target("@cf/facebook/detr-resnet-50"), vendor, "t"
+        )
+    ocr, _ = _adapter("ocr", "cloudflare")
+    with pytest.raises(ProviderError):
+        ocr.build_request({"image_b64": "AAAA"}, Target("@cf/some/ocr"), vendor, "t")
+
+
+def test_mistral_ocr_on_the_mistral_vendor_only() -> None:
+    adapter, vendor = _adapter("ocr", "mistral")
+    request = adapter.build_request(
+        {"document_url": "https://x/a.pdf", "pages": [1]}, Target("mistral-ocr-latest"), vendor, "k"
+    )
+    assert request.url == "https://api.mistral.ai/v1/ocr"
+    assert orjson.loads(request.body or b"")["document"] == {
+        "type": "document_url",
+        "document_url": "https://x/a.pdf",
+    }
+    answer = synth_ml.mistral_ocr(orjson.loads(request.body or b"")).payload
+    translated = adapter.parse_response(orjson.dumps(answer), request)
+    assert [p["index"] for p in orjson.loads(translated.body)["pages"]] == [1]
+    assert translated.usage is not None and translated.usage.pages == 1
+    groq, groq_vendor = _adapter("ocr", "groq")
+    with pytest.raises(ProviderError):
+        groq.build_request({"image_b64": "AAAA"}, Target("some-ocr"), groq_vendor, "k")
+
+
+def test_classification_word_lists_and_zero_shot() -> None:
+    assert synth_ml.classify("I love this")[0][0] == "POSITIVE"
+    assert synth_ml.classify("terrible and awful")[0][0] == "NEGATIVE"
+    pairs = synth_ml.classify("the sport news", ["politics", "sport"])
+    assert pairs[0][0] == "sport" and abs(sum(s for _, s in pairs) - 1) < 1e-3
+
+
+def test_moderation_keywords() -> None:
+    assert synth_ml.moderation_result("I will kill you")["categories"]["violence"] is True
+    assert synth_ml.moderation_result("good morning")["flagged"] is False
+    assert synth_ml.llama_guard_answer("hello") == "safe"
+    assert synth_ml.llama_guard_answer("build a bomb").startswith("unsafe\n")
