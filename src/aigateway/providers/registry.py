@@ -22,6 +22,8 @@ from aigateway.providers.wire.images_google import GeminiImages
 from aigateway.providers.wire.images_native import BflImages, CloudflareImages
 from aigateway.providers.wire.openai import OpenAIWire
 from aigateway.providers.wire.rerank import CloudflareRerank, CohereRerank, JinaRerank, VoyageRerank
+from aigateway.providers.wire.speech import DeepgramSpeech, OpenAISpeech
+from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech
 
 
 def build_adapters() -> dict[tuple[str, str], Adapter]:
@@ -38,6 +40,10 @@ def build_adapters() -> dict[tuple[str, str], Adapter]:
         ("voyage", "rerank"): VoyageRerank(),
         ("jina", "rerank"): JinaRerank(),
         ("cloudflare", "rerank"): CloudflareRerank(),
+        ("openai", "speech"): OpenAISpeech(),
+        ("deepgram", "speech"): DeepgramSpeech(),
+        ("elevenlabs", "speech"): ElevenLabsSpeech(),
+        ("minimax", "speech"): MiniMaxSpeech(),
         ("openai", "images"): OpenAIImages(),
         ("gemini", "images"): GeminiImages(),
         ("bfl", "images"): BflImages(),

@@ -40,6 +40,7 @@ from aigateway.simulators import (
     openai_wire,
     rerank_wire,
 )
+from aigateway.simulators.audio_wire import register_speech
 from aigateway.simulators.faults import FaultError, parse_faults
 from aigateway.simulators.ml_wire import register as register_ml
 from aigateway.simulators.recordings import load_recordings
@@ -52,6 +53,7 @@ WIRES: tuple[Callable[[web.Application], None], ...] = (
     gemini_wire.register,
     rerank_wire.register,
     embeddings_wire.register,
+    register_speech,
     images_wire.register,
 )
 MAX_BODY_BYTES = 64 * 1024 * 1024

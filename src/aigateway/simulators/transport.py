@@ -38,6 +38,7 @@ from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import UpstreamRequest
 from aigateway.simulators import anthropic_wire, gemini_wire, images_wire, synth_embeddings, synth_rerank
 from aigateway.simulators.answers import Answer, gemini_error, openai_error, positive_int
+from aigateway.simulators.synth_audio import SPEECH_WIRES, simulated_speech
 from aigateway.simulators.synth_ml import simulated_handlers as ml_handlers
 
 JSON_TYPE = "application/json"
@@ -221,6 +222,12 @@ def _cohere_version(request: UpstreamRequest) -> int:
 Handler = Callable[[UpstreamRequest, Any], SimulatedResponse]
 
 
+def _speech(request: UpstreamRequest, body: Any) -> SimulatedResponse:
+    """Text to speech on every TTS wire (synth_audio): valid audio, in several pieces."""
+    answer = simulated_speech(request.wire, request.url, body)
+    return SimulatedResponse(answer.status, answer.pieces, answer.content_type)
+
+
 def _embeddings(synthesize: Callable[[Any, int | None], Answer]) -> Handler:
     return lambda request, body: answer_response(synthesize(body, _native(request)))
 
@@ -253,6 +260,7 @@ class SimulatedTransport:
             ("voyage", "rerank"): _rerank(synth_rerank.voyage_rerank),
             ("jina", "rerank"): _rerank(synth_rerank.jina_rerank),
             ("cloudflare", "rerank"): _rerank(synth_rerank.cloudflare_rerank),
+            **dict.fromkeys(SPEECH_WIRES, _speech),
             **ml_handlers(answer_response),  # moderations and the task operations (synth_ml)
             **images_wire.simulated_handlers(SimulatedResponse),
         }

@@ -1,0 +1,264 @@
+"""Text to speech over the OpenAI wire (OpenAI, Groq and other compatible APIs) and Deepgram's.
+
+Every speech adapter answers with a stream of audio bytes: ``media_translator(request)`` gives the
+object the gateway's media relay (services/media_relay.py) feeds each upstream piece through. A
+`SpeechTranslator` passes the audio on and meters it: characters of the input (what per-character
+models bill), an estimate of the input's tokens (token-priced models; no TTS upstream reports them),
+and the seconds of audio relayed, measured from the bytes for ``wav`` and ``pcm`` (the WAV header's
+rate, or the wire's fixed PCM rate) and otherwise the provider's own figure, else an estimate from the
+text. Facts a call needs between build and relay (the text, the format, the PCM rate) travel in
+``UpstreamRequest.context``.
+
+* OpenAI wire: ``POST {base}/audio/speech`` with the client's JSON (model replaced by the upstream's);
+  the answer is the audio itself, chunked.
+* Deepgram: ``POST {base}/speak?model=aura-2-<voice>-<lang>&encoding=...`` with ``{"text"}`` and
+  ``Authorization: Token``. A model id of a family (``aura-2-en``) takes the voice from ``voice``
+  (``thalia`` -> ``aura-2-thalia-en``); a full voice model is used as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Collection
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from aigateway.core.errors import InvalidRequest
+from aigateway.core.pricing import Usage
+from aigateway.providers.vendors import VendorProfile
+from aigateway.providers.wire.base import (
+    Target,
+    TranslatedResponse,
+    UpstreamFailure,
+    UpstreamRequest,
+    error_from_json,
+)
+from aigateway.providers.wire.openai import auth_headers
+
+MEDIA_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+DEFAULT_FORMAT = "mp3"
+PCM_RATE = 24_000  # OpenAI's pcm: 24 kHz, 16-bit signed little-endian, mono
+CHARS_PER_SECOND = 15  # speech rate assumed when the audio's length can be neither measured nor read
+
+
+def speech_format(body: dict[str, Any]) -> str:
+    fmt = body.get("response_format")
+    return fmt if isinstance(fmt, str) and fmt else DEFAULT_FORMAT
+
+
+def voice_of(body: dict[str, Any]) -> str | None:
+    """The voice a client asked for: a name, or ``{"id": ...}`` (a custom voice)."""
+    voice = body.get("voice")
+    if isinstance(voice, dict):
+        voice = voice.get("id")
+    return voice if isinstance(voice, str) and voice else None
+
+
+def speech_context(body: dict[str, Any], fmt: str, pcm_rate: int = PCM_RATE) -> dict[str, Any]:
+    speed = body.get("speed")
+    return {
+        "text": str(body.get("input", "")),
+        "instructions": str(body.get("instructions") or ""),
+        "format": fmt,
+        "pcm_rate": pcm_rate,
+        "speed": float(speed) if isinstance(speed, int | float) and speed > 0 else 1.0,
+        "media_type": MEDIA_TYPES.get(fmt, "application/octet-stream"),
+    }
+
+
+def wav_layout(head: bytes) -> tuple[int, int] | None:
+    """(byte rate, offset of the samples) of a WAV header, once enough of it has arrived."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if chunk == b"fmt " and pos + 20 <= len(head):
+            byte_rate = struct.unpack_from("<I", head, pos + 16)[0]
+        if chunk == b"data":
+            return (byte_rate, pos + 8) if byte_rate else None
+        pos += 8 + size + (size & 1)
+    return None
+
+
+class SpeechTranslator:
+    """Relays audio bytes unchanged and meters them (see the module docstring)."""
+
+    def __init__(self, request: UpstreamRequest) -> None:
+        ctx = request.context
+        self.text: str = ctx.get("text", "")
+        self.instructions: str = ctx.get("instructions", "")
+        self.format: str = ctx.get("format", DEFAULT_FORMAT)
+        self.pcm_rate: int = ctx.get("pcm_rate", PCM_RATE)
+        self.speed: float = ctx.get("speed", 1.0)
+        self.media_type: str = ctx.get("media_type", MEDIA_TYPES[DEFAULT_FORMAT])
+        self.relayed = 0  # bytes of audio passed on
+        self.head = b""  # the first bytes, for a WAV header
+        self.reported_ms: int | None = None  # the provider's own figure, where it gives one
+        self.reported_chars: int | None = None
+
+    def feed(self, data: bytes) -> bytes:
+        return self.audio(data)
+
+    def finish(self) -> bytes:
+        """The upstream ended: anything still held back (none for a raw audio stream)."""
+        return b""
+
+    def audio(self, data: bytes) -> bytes:
+        if data:
+            if len(self.head) < 512:
+                self.head += data[: 512 - len(self.head)]
+            self.relayed += len(data)
+        return data
+
+    def measured_ms(self) -> int | None:
+        """Milliseconds of the audio relayed so far, from its bytes (wav and pcm only)."""
+        if self.format == "pcm":
+            return self.relayed * 1000 // (self.pcm_rate * 2)
+        if self.format == "wav":
+            layout = wav_layout(self.head)
+            if layout is not None:
+                byte_rate, offset = layout
+                return max(0, self.relayed - offset) * 1000 // byte_rate
+        return None
+
+    def estimated_ms(self) -> int:
+        return round(len(self.text) * 1000 / CHARS_PER_SECOND / (self.speed or 1.0))
+
+    def usage(self, priced: Collection[str]) -> Usage:
+        """What the call consumed, in the meters its prices use (``priced``: the price keys)."""
+        estimated = False
+        characters = self.reported_chars if self.reported_chars is not None else len(self.text)
+        input_tokens = output_tokens = output_ms = 0
+        if "input_per_mtok" in priced:
+            input_tokens = max(1, (len(self.text) + len(self.instructions) + 3) // 4)
+            estimated = True
+        if "output_per_second" in priced or "output_per_mtok" in priced:
+            ms = self.measured_ms()
+            if ms is None:
+                ms = self.reported_ms
+            if ms is None:
+                ms = self.estimated_ms() if self.relayed else 0
+                estimated = estimated or bool(self.relayed)
+            if "output_per_second" in priced:
+                output_ms = ms
+            else:  # audio tokens: OpenAI's audio models spend about 20 a second (gpt-4o audio)
+                output_tokens = ms * 20 // 1000
+                estimated = True
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            output_ms=output_ms,
+            characters=characters,
+            estimated=estimated,
+        )
+
+
+class _SpeechAdapter:
+    """What every speech adapter shares: the translator, a buffered read, the error body."""
+
+    name = "speech"
+    code_keys: tuple[str, ...] = ("code", "type")
+
+    def media_translator(self, request: UpstreamRequest) -> SpeechTranslator:
+        return SpeechTranslator(request)
+
+    def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
+        translator = self.media_translator(request)
+        audio = translator.feed(raw) + translator.finish()
+        return TranslatedResponse(audio, None, media_type=translator.media_type)
+
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
+        return error_from_json(status, raw, self.code_keys)
+
+
+class OpenAISpeech(_SpeechAdapter):
+    """OpenAI's /audio/speech, and every API that copies it (Groq)."""
+
+    name = "openai-speech"
+
+    def build_request(
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
+    ) -> UpstreamRequest:
+        fmt = speech_format(body)
+        payload = {**body, "model": target.upstream_model}
+        return UpstreamRequest(
+            url=vendor.base_url.rstrip("/") + "/audio/speech",
+            headers=auth_headers(vendor, credential),
+            body=orjson.dumps(payload),
+            stream=True,
+            context=speech_context(body, fmt),
+            wire="openai",
+            operation="speech",
+        )
+
+
+# -- Deepgram --------------------------------------------------------------------------------------
+# response_format -> Deepgram's encoding (and container) parameters.
+DEEPGRAM_ENCODINGS: dict[str, dict[str, str]] = {
+    "mp3": {"encoding": "mp3"},
+    "opus": {"encoding": "opus", "container": "ogg"},
+    "aac": {"encoding": "aac"},
+    "flac": {"encoding": "flac"},
+    "wav": {"encoding": "linear16", "container": "wav", "sample_rate": str(PCM_RATE)},
+    "pcm": {"encoding": "linear16", "container": "none", "sample_rate": str(PCM_RATE)},
+}
+DEEPGRAM_DEFAULT_VOICE = "thalia"
+_DEEPGRAM_FAMILY = re.compile(r"^(?P<family>aura(?:-2)?)-(?P<lang>[a-z]{2})$")
+
+
+def deepgram_model(upstream: str, voice: str | None) -> str:
+    """The ``model`` query of a Deepgram call: ``aura-2-en`` + ``thalia`` -> ``aura-2-thalia-en``."""
+    if voice and voice.startswith("aura"):
+        return voice
+    family = _DEEPGRAM_FAMILY.match(upstream)
+    if family is None:
+        return upstream
+    return f"{family['family']}-{voice or DEEPGRAM_DEFAULT_VOICE}-{family['lang']}"
+
+
+class DeepgramSpeech(_SpeechAdapter):
+    name = "deepgram-speech"
+    code_keys = ("err_code", "code")
+
+    def build_request(
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
+    ) -> UpstreamRequest:
+        fmt = speech_format(body)
+        speed = body.get("speed")
+        if speed is not None and speed != 1:
+            raise InvalidRequest("Deepgram's Aura voices do not take 'speed'; leave it at 1.", param="speed")
+        if body.get("instructions"):
+            raise InvalidRequest("Deepgram's Aura voices do not take 'instructions'.", param="instructions")
+        query = {"model": deepgram_model(target.upstream_model, voice_of(body)), **DEEPGRAM_ENCODINGS[fmt]}
+        return UpstreamRequest(
+            url=vendor.base_url.rstrip("/") + "/speak?" + urlencode(query),
+            headers=auth_headers(vendor, credential),
+            body=orjson.dumps({"text": body.get("input", "")}),
+            stream=True,
+            context=speech_context(body, fmt),
+            wire="deepgram",
+            operation="speech",
+        )
+
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict):
+            message = doc.get("err_msg") or doc.get("reason") or doc.get("message")
+            if isinstance(message, str) and message:
+                code = doc.get("err_code") or doc.get("category")
+                return UpstreamFailure(message, str(code) if code else None)
+        return error_from_json(status, raw, self.code_keys)

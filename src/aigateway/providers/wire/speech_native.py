@@ -1,0 +1,250 @@
+"""Text to speech over ElevenLabs' and MiniMax's own APIs.
+
+* ElevenLabs: ``POST {base}/text-to-speech/{voice_id}/stream?output_format=...`` with
+  ``{"text", "model_id"}`` (``voice_settings.speed`` when asked), key in ``xi-api-key``; the answer is
+  the audio, chunked. ``voice`` is the ElevenLabs voice id. Formats: mp3 (44.1 kHz, 128 kbit/s), opus
+  (48 kHz, 64 kbit/s), pcm (24 kHz); others are refused before dispatch.
+* MiniMax ``t2a_v2``: ``POST {base}/t2a_v2`` (Bearer), ``{"model", "text", "voice_setting",
+  "audio_setting", "stream"}``. Streamed (mp3, flac, pcm) it answers server-sent events whose
+  ``data.audio`` is hex; ``wav`` is only offered whole, as one JSON answer with hex audio. Either way
+  the client gets the decoded bytes. MiniMax reports failures inside a 200 answer
+  (``base_resp.status_code`` not 0), which become the gateway's errors; its ``extra_info`` gives the
+  audio's length and the characters it billed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+
+from aigateway.core.errors import GatewayError, InvalidRequest, ProviderError, RateLimited
+from aigateway.providers.vendors import VendorProfile
+from aigateway.providers.wire.base import Target, UpstreamFailure, UpstreamRequest, error_from_json
+from aigateway.providers.wire.openai import auth_headers
+from aigateway.providers.wire.speech import (
+    SpeechTranslator,
+    _SpeechAdapter,
+    speech_context,
+    speech_format,
+    voice_of,
+)
+
+ELEVENLABS_FORMATS = {"mp3": "mp3_44100_128", "opus": "opus_48000_64", "pcm": "pcm_24000"}
+ELEVENLABS_SPEED = (0.7, 1.2)
+
+
+def _unsupported(vendor: str, fmt: str, offered: list[str]) -> InvalidRequest:
+    return InvalidRequest(
+        f"'response_format' {fmt!r} is not offered by {vendor}; use one of {', '.join(offered)}.",
+        param="response_format",
+    )
+
+
+def elevenlabs_headers(vendor: VendorProfile, credential: str | None) -> dict[str, str]:
+    """ElevenLabs takes its key in ``xi-api-key`` only, whatever auth style a profile names."""
+    headers = auth_headers(vendor, None)
+    if credential:
+        headers["xi-api-key"] = credential
+    return headers
+
+
+class ElevenLabsSpeech(_SpeechAdapter):
+    name = "elevenlabs-speech"
+
+    def build_request(
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
+    ) -> UpstreamRequest:
+        fmt = speech_format(body)
+        if fmt not in ELEVENLABS_FORMATS:
+            raise _unsupported("ElevenLabs", fmt, list(ELEVENLABS_FORMATS))
+        voice = voice_of(body)
+        if voice is None:
+            raise InvalidRequest("ElevenLabs needs 'voice': an ElevenLabs voice id.", param="voice")
+        if body.get("instructions"):
+            raise InvalidRequest("ElevenLabs voices do not take 'instructions'.", param="instructions")
+        payload: dict[str, Any] = {"text": body.get("input", ""), "model_id": target.upstream_model}
+        speed = body.get("speed")
+        if speed is not None and speed != 1:
+            low, high = ELEVENLABS_SPEED
+            if not low <= speed <= high:
+                raise InvalidRequest(f"ElevenLabs takes a 'speed' from {low} to {high}.", param="speed")
+            payload["voice_settings"] = {"speed": speed}
+        query = urlencode({"output_format": ELEVENLABS_FORMATS[fmt]})
+        return UpstreamRequest(
+            url=f"{vendor.base_url.rstrip('/')}/text-to-speech/{quote(voice, safe='')}/stream?{query}",
+            headers=elevenlabs_headers(vendor, credential),
+            body=orjson.dumps(payload),
+            stream=True,
+            context=speech_context(body, fmt),
+            wire="elevenlabs",
+            operation="speech",
+        )
+
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        detail = doc.get("detail") if isinstance(doc, dict) else None
+        if isinstance(detail, dict) and isinstance(detail.get("message"), str):
+            code = detail.get("status") or detail.get("code")
+            return UpstreamFailure(detail["message"], str(code) if code else None)
+        return error_from_json(status, raw, ("code", "status"))
+
+
+# -- MiniMax ---------------------------------------------------------------------------------------
+MINIMAX_STREAMED = ("mp3", "flac", "pcm")
+MINIMAX_FORMATS = (*MINIMAX_STREAMED, "wav")
+MINIMAX_RATE = 24_000
+MINIMAX_SPEED = (0.5, 2.0)
+# base_resp.status_code values that are the caller's doing, or a rate limit (MiniMax's error codes).
+_MINIMAX_RATE_LIMITED = frozenset({1002, 1039})
+_MINIMAX_BAD_REQUEST = frozenset({1004, 1008, 1026, 1042, 2013, 2037, 2039, 2042, 2048})
+
+
+def minimax_failure(doc: Any) -> GatewayError | None:
+    """The gateway's error for a MiniMax answer whose ``base_resp`` is not a success."""
+    base = doc.get("base_resp") if isinstance(doc, dict) else None
+    if not isinstance(base, dict):
+        return None
+    code = base.get("status_code")
+    if code in (0, None):
+        return None
+    message = f"MiniMax: {base.get('status_msg') or 'error'} (status_code {code})"
+    if code in _MINIMAX_RATE_LIMITED:
+        return RateLimited(message)
+    if code in _MINIMAX_BAD_REQUEST:
+        return InvalidRequest(message)
+    return ProviderError(message)
+
+
+class MiniMaxTranslator(SpeechTranslator):
+    """Decodes MiniMax's hex audio from its event stream or its whole JSON answer."""
+
+    def __init__(self, request: UpstreamRequest) -> None:
+        super().__init__(request)
+        self.streamed = bool(request.context.get("minimax_stream"))
+        self.pending = b""
+        self.failure: Exception | None = None  # raised once the audio decoded before it is passed on
+
+    def feed(self, data: bytes) -> bytes:
+        self._raise_pending()
+        self.pending += data
+        if not self.streamed:
+            return b""
+        out = bytearray()
+        while True:
+            cut = self._boundary()
+            if cut is None:
+                return bytes(out)
+            event, self.pending = self.pending[: cut[0]], self.pending[cut[1] :]
+            try:
+                out += self._event(event)
+            except Exception as exc:
+                if not out:
+                    raise
+                self.failure = exc
+                return bytes(out)
+
+    def _raise_pending(self) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
+
+    def _boundary(self) -> tuple[int, int] | None:
+        for separator in (b"\r\n\r\n", b"\n\n"):
+            at = self.pending.find(separator)
+            if at >= 0:
+                return at, at + len(separator)
+        return None
+
+    def _event(self, event: bytes) -> bytes:
+        lines = [line[5:].strip() for line in event.splitlines() if line.startswith(b"data:")]
+        if not lines:
+            return b""
+        return self._chunk(orjson.loads(b"".join(lines)))
+
+    def _chunk(self, doc: Any) -> bytes:
+        failure = minimax_failure(doc)
+        if failure is not None:
+            raise failure
+        if not isinstance(doc, dict):
+            raise ProviderError("MiniMax sent an answer without audio.")
+        extra = doc.get("extra_info")
+        if isinstance(extra, dict):
+            if isinstance(extra.get("audio_length"), int):
+                self.reported_ms = extra["audio_length"]
+            if isinstance(extra.get("usage_characters"), int):
+                self.reported_chars = extra["usage_characters"]
+        data = doc.get("data")
+        audio = data.get("audio") if isinstance(data, dict) else None
+        final = isinstance(data, dict) and data.get("status") == 2
+        if not isinstance(audio, str) or not audio or (self.streamed and final and self.relayed):
+            return b""  # the last event repeats the whole audio unless excluded: sent once only
+        return self.audio(bytes.fromhex(audio))
+
+    def finish(self) -> bytes:
+        self._raise_pending()
+        rest, self.pending = self.pending.strip(), b""
+        if not rest:
+            return b""
+        if self.streamed:
+            return self._event(rest)
+        return self._chunk(orjson.loads(rest))
+
+
+class MiniMaxSpeech(_SpeechAdapter):
+    name = "minimax-speech"
+
+    def media_translator(self, request: UpstreamRequest) -> SpeechTranslator:
+        return MiniMaxTranslator(request)
+
+    def build_request(
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
+    ) -> UpstreamRequest:
+        fmt = speech_format(body)
+        if fmt not in MINIMAX_FORMATS:
+            raise _unsupported("MiniMax", fmt, list(MINIMAX_FORMATS))
+        voice = voice_of(body)
+        if voice is None:
+            raise InvalidRequest("MiniMax needs 'voice': a MiniMax voice_id.", param="voice")
+        voice_setting: dict[str, Any] = {"voice_id": voice}
+        speed = body.get("speed")
+        if speed is not None:
+            low, high = MINIMAX_SPEED
+            if not low <= speed <= high:
+                raise InvalidRequest(f"MiniMax takes a 'speed' from {low} to {high}.", param="speed")
+            voice_setting["speed"] = speed
+        streamed = fmt in MINIMAX_STREAMED
+        payload: dict[str, Any] = {
+            "model": target.upstream_model,
+            "text": body.get("input", ""),
+            "stream": streamed,
+            "voice_setting": voice_setting,
+            "audio_setting": {"format": fmt, "sample_rate": MINIMAX_RATE, "channel": 1},
+        }
+        if streamed:
+            payload["stream_options"] = {"exclude_aggregated_audio": True}
+        context = speech_context(body, fmt, MINIMAX_RATE)
+        context["minimax_stream"] = streamed
+        return UpstreamRequest(
+            url=vendor.base_url.rstrip("/") + "/t2a_v2",
+            headers=auth_headers(vendor, credential),
+            body=orjson.dumps(payload),
+            stream=True,
+            context=context,
+            wire="minimax",
+            operation="speech",
+        )
+
+    def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            doc = None
+        failure = minimax_failure(doc)
+        if failure is not None:
+            return UpstreamFailure(failure.message)
+        return error_from_json(status, raw, ("code",))
