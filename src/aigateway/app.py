@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.signing_secret,
                 settings.public_url,
                 f"http://{settings.host}:{settings.port}",
+                retain_s=settings.image_url_ttl_s + 60,  # image URLs never outlive their TTL
             ),
         )
         app.state.ctx = ctx

@@ -96,3 +96,15 @@ def test_the_secret_is_made_once_with_mode_0600_unless_configured(tmp_path: Path
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         UrlSigner(b"short")
+
+
+def test_a_store_with_a_retention_sweeps_expired_blobs(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs", UrlSigner(b"s" * 32), None, "http://h", retain_s=60)
+    store.put("images/old/0.png", b"old", "image/png")
+    store.put("images/new/0.png", b"new", "image/png")
+    old = tmp_path / "blobs" / "images" / "old"
+    for path in old.iterdir():
+        os.utime(path, (1, 1))
+    assert store.sweep() == 1
+    assert store.get("images/old/0.png") is None and store.get("images/new/0.png") == (b"new", "image/png")
+    assert LocalBlobStore(tmp_path / "other", UrlSigner(b"s" * 32), None, "http://h").sweep() == 0

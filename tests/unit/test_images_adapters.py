@@ -75,6 +75,22 @@ def test_openai_wire_forwards_unknown_fields_and_drops_response_format_for_gpt_i
     assert parsed.usage.output_images == 1
 
 
+def test_together_gets_width_height_and_its_base64_name() -> None:
+    body = {"model": "m", "prompt": "p", "size": "1024x768", "response_format": "b64_json", "steps": 4}
+    request = OpenAIImages().build_request(
+        body, Target("black-forest-labs/FLUX.1-schnell"), VENDORS["together"], "k"
+    )
+    assert orjson.loads(request.body or b"") == {
+        "model": "black-forest-labs/FLUX.1-schnell",
+        "prompt": "p",
+        "response_format": "base64",
+        "steps": 4,
+        "width": 1024,
+        "height": 768,
+    }
+    assert request.context["response_format"] == "b64_json"
+
+
 def test_imagen_and_gemini_requests_and_usage() -> None:
     adapter = GeminiImages()
     google = VENDORS["google"]

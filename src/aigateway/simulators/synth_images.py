@@ -137,6 +137,8 @@ def openai_images(body: Any, url_for: Any = None) -> Answer:
         return openai_error(
             400, "Unknown parameter: 'response_format'.", param="response_format", code="unknown_parameter"
         )
+    if wants == "base64":  # Together's name for it
+        wants = "b64_json"
     if wants not in (None, "url", "b64_json"):
         return openai_error(
             400,

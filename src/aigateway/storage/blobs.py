@@ -28,6 +28,7 @@ BLOB_ROUTE = "/v1/blobs/"
 SECRET_FILE = "signing-secret"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 MAX_KEY = 256
+SWEEP_EVERY = 128  # a local store sweeps expired blobs after every this many puts
 
 # The scheme and host the current request reached the gateway at ("https://gw.example"), if any.
 request_base: ContextVar[str | None] = ContextVar("aigateway_request_base", default=None)
@@ -97,11 +98,20 @@ def load_secret(configured: str | None, data_dir: Path) -> bytes:
 class LocalBlobStore:
     """Blobs as files under ``root`` (``<key>`` and its content type in ``<key>.type``)."""
 
-    def __init__(self, root: Path, signer: UrlSigner, public_url: str | None, fallback_base: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        signer: UrlSigner,
+        public_url: str | None,
+        fallback_base: str,
+        retain_s: float | None = None,
+    ) -> None:
         self.root = root
         self.signer = signer
         self.public_url = public_url.rstrip("/") if public_url else None
         self.fallback_base = fallback_base.rstrip("/")
+        self.retain_s = retain_s  # blobs older than this are swept (None: kept until deleted)
+        self._puts = 0
 
     def _path(self, key: str) -> Path:
         if not valid_key(key):
@@ -115,6 +125,24 @@ class LocalBlobStore:
             partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
             partial.write_bytes(content)
             os.replace(partial, target)
+        self._puts += 1
+        if self.retain_s is not None and self._puts % SWEEP_EVERY == 0:
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Delete blobs older than ``retain_s`` (their URLs have expired); how many were deleted."""
+        if self.retain_s is None or not self.root.is_dir():
+            return 0
+        cutoff = time.time() - self.retain_s
+        removed = 0
+        for path in self.root.rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += not path.name.endswith(".type")
+            except OSError:
+                continue
+        return removed
 
     def get(self, key: str) -> tuple[bytes, str] | None:
         if not valid_key(key):
@@ -144,8 +172,12 @@ class LocalBlobStore:
 
 
 def open_local_store(
-    data_dir: Path, configured_secret: str | None, public_url: str | None, fallback_base: str
+    data_dir: Path,
+    configured_secret: str | None,
+    public_url: str | None,
+    fallback_base: str,
+    retain_s: float | None = None,
 ) -> LocalBlobStore:
     """The local-disk store under ``<data_dir>/blobs/``, signing with the configured or kept secret."""
     signer = UrlSigner(load_secret(configured_secret, data_dir))
-    return LocalBlobStore(data_dir / "blobs", signer, public_url, fallback_base)
+    return LocalBlobStore(data_dir / "blobs", signer, public_url, fallback_base, retain_s)

@@ -86,10 +86,20 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def _together(out: dict[str, Any]) -> None:
+    """Together's /images/generations takes ``width``/``height`` and ``response_format: base64``."""
+    size = parse_size(out.pop("size", None))
+    if size is not None:
+        out.setdefault("width", size[0])
+        out.setdefault("height", size[1])
+    if out.get("response_format") == "b64_json":
+        out["response_format"] = "base64"
+
+
 class OpenAIImages:
     """``POST {base}/images/generations``: the client's body goes as sent (unknown fields included),
     with the deployment's model; gpt-image models always answer base64 and take no
-    ``response_format``, so it is not sent to them."""
+    ``response_format``, so it is not sent to them; Together gets its own size and format names."""
 
     name = "openai"
     wire = "openai"
@@ -101,6 +111,8 @@ class OpenAIImages:
         out["model"] = target.upstream_model
         if is_gpt_image(target.upstream_model):
             out.pop("response_format", None)
+        if vendor.name == "together":
+            _together(out)
         return UpstreamRequest(
             url=vendor.base_url.rstrip("/") + "/images/generations",
             headers=auth_headers(vendor, credential),
