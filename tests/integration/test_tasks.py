@@ -148,8 +148,9 @@ def test_detection_boxes_inside_the_image(gateway: Gateway, model: str, live: bo
 
 
 def test_detection_refusals_and_billing(gateway: Gateway) -> None:
-    url = _post(gateway, "/detections", {"model": "ml/detr", "image_url": "https://example.com/a.png"})
-    assert url.status_code == 400 and "image_b64" in url.text
+    # An http(s) URL is downloaded for Workers AI through the guarded fetcher: never a private address.
+    private = _post(gateway, "/detections", {"model": "ml/detr", "image_url": "http://127.0.0.1:9/a.png"})
+    assert private.status_code == 400 and private.json()["error"]["param"] == "image_url", private.text
     blind = _post(gateway, "/detections", {"model": "sim/text-only", "image_b64": IMAGE}, gateway.test_key)
     assert blind.status_code == 400 and "vision" in blind.text
     both = _post(gateway, "/detections", {"model": "ml/detr"}, gateway.test_key)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
 import zlib
+from types import SimpleNamespace
 
 import orjson
 import pytest
 
+from aigateway.core.catalog import ModelEntry, parse_entry
 from aigateway.core.errors import InvalidRequest, ProviderError
 from aigateway.providers.registry import build_adapters
 from aigateway.providers.vendors import build_vendors
 from aigateway.providers.wire.base import Target
 from aigateway.providers.wire.chat_tasks_answers import image_size
+from aigateway.services.operations.detections import DetectionsOperation
+from aigateway.services.operations.ocr import OcrOperation
 from aigateway.simulators import synth_ml
 
 VENDORS = build_vendors({}, environ={"CLOUDFLARE_ACCOUNT_ID": "acct"})
@@ -134,3 +139,69 @@ def test_moderation_keywords() -> None:
     assert synth_ml.moderation_result("good morning")["flagged"] is False
     assert synth_ml.llama_guard_answer("hello") == "safe"
     assert synth_ml.llama_guard_answer("build a bomb").startswith("unsafe\n")
+
+
+class _Fetched:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.content_type = data, "image/png"
+
+
+class _Fetcher:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.urls: list[str] = []
+
+    async def get(self, url: str) -> _Fetched:
+        self.urls.append(url)
+        return _Fetched(self.data)
+
+
+def _entry(modality: str, provider: str) -> ModelEntry:
+    return parse_entry(
+        {
+            "id": "x/m",
+            "modality": modality,
+            "pricing": {
+                "per_query": "0.001",
+                "input_per_mtok": "1",
+                "output_per_mtok": "1",
+                "per_page": "0.01",
+            },
+            "capabilities": ["vision"],
+            "deployments": [{"provider": provider, "upstream_model": "m"}],
+        }
+    )
+
+
+def test_an_image_url_is_fetched_only_for_upstreams_that_take_bytes() -> None:
+    op = DetectionsOperation("x/m")
+    image = png(20, 10)
+
+    def run(entry: ModelEntry, url: str) -> tuple[dict[str, object], _Fetcher]:
+        body: dict[str, object] = {"model": "x/m", "image_url": url}
+        parsed = op.validate(body)
+        op.check(entry, parsed)
+        fetcher = _Fetcher(image)
+        asyncio.run(op.prepare(body, parsed, SimpleNamespace(fetcher=fetcher)))
+        return body, fetcher
+
+    body, fetcher = run(_entry("detection", "cloudflare"), "https://example.com/cat.png")
+    assert fetcher.urls == ["https://example.com/cat.png"] and "image_url" not in body
+    assert base64.b64decode(str(body["image_b64"])) == image
+    body, fetcher = run(_entry("text", "openai"), "https://example.com/cat.png")
+    assert (
+        fetcher.urls == [] and body["image_url"] == "https://example.com/cat.png"
+    )  # a chat model takes URLs
+    ocr = OcrOperation("x/m")
+    body = {"model": "x/m", "image_url": "https://example.com/page.png"}
+    parsed = ocr.validate(body)
+    ocr.check(_entry("ocr", "mistral"), parsed)
+    fetcher = _Fetcher(image)
+    asyncio.run(ocr.prepare(body, parsed, SimpleNamespace(fetcher=fetcher)))
+    assert fetcher.urls == []  # Mistral OCR takes the URL itself
+    not_image = _Fetcher(b"<html>")
+    body = {"model": "x/m", "image_url": "https://example.com/x"}
+    parsed = op.validate(body)
+    op.check(_entry("detection", "huggingface"), parsed)
+    with pytest.raises(InvalidRequest):
+        asyncio.run(op.prepare(body, parsed, SimpleNamespace(fetcher=not_image)))

@@ -11,13 +11,15 @@ Boxes are in pixels of the image, highest score first. A chat model needs the vi
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from aigateway.core.catalog import ModelEntry
 from aigateway.core.errors import InvalidRequest
 from aigateway.providers.wire.chat_tasks import decode_b64
+from aigateway.providers.wire.chat_tasks_answers import image_size
 from aigateway.services.operations.translations import TaskOperation, TaskUsage
 
 MAX_IMAGE_B64 = 28 * 1024 * 1024  # about 20 MB of image
@@ -29,6 +31,7 @@ class ImageRequest(BaseModel):
     model: str | None = Field(default=None, min_length=1, max_length=256)
     image_url: str | None = Field(default=None, min_length=1)
     image_b64: str | None = Field(default=None, min_length=1, max_length=MAX_IMAGE_B64)
+    _fetch: bool = PrivateAttr(default=False)  # the image URL is downloaded for the upstream
 
 
 class Box(BaseModel):
@@ -79,8 +82,42 @@ class ImageTaskOperation(TaskOperation):
                 param="model",
             )
 
+        parsed._fetch = needs_bytes(entry, parsed)
+
+    async def prepare(self, body: dict[str, Any], parsed: Any, ctx: Any) -> None:
+        """Download an http(s) ``image_url`` for an upstream that takes images inline only
+        (Workers AI, Hugging Face), through the gateway's SSRF-guarded fetcher (providers/fetch.py)."""
+        if not parsed._fetch:
+            return
+        fetcher = getattr(ctx, "fetcher", None)
+        if fetcher is None:
+            return  # the adapter asks for image_b64
+        from aigateway.providers.fetch import FetchRefused
+
+        try:
+            fetched = await fetcher.get(str(body["image_url"]))
+        except FetchRefused as exc:
+            raise InvalidRequest(f"Invalid 'image_url': {exc}.", param="image_url") from None
+        if image_size(fetched.data) is None:
+            raise InvalidRequest(
+                "Invalid 'image_url': it is not a PNG, JPEG, GIF or WebP image.", param="image_url"
+            )
+        body.pop("image_url", None)
+        body["image_b64"] = base64.b64encode(fetched.data).decode()
+
     def images(self, body: dict[str, Any]) -> int:
         return 1 if body.get("image_url") or body.get("image_b64") else 0
+
+
+def needs_bytes(entry: ModelEntry, parsed: Any) -> bool:
+    """A dedicated model whose upstream takes the image inline, given an http(s) URL.
+
+    Chat models and Mistral OCR take URLs as they are.
+    """
+    url = getattr(parsed, "image_url", None)
+    if entry.modality == "text" or not isinstance(url, str) or url.startswith("data:"):
+        return False
+    return not all(d.provider == "mistral" for d in entry.deployments)
 
 
 class DetectionsOperation(ImageTaskOperation):
