@@ -139,3 +139,13 @@ def test_upstream_fault_is_a_clean_error(gateway: Gateway) -> None:
     with pytest.raises(openai.APIStatusError) as err:
         gateway.client().moderations.create(model="ml/mistral-mod", input="hello")
     assert err.value.status_code >= 500
+
+
+@pytest.mark.parametrize(
+    "model", ["openai/omni-moderation", "mistral/mistral-moderation", "meta/llama-guard-3-8b", None]
+)
+def test_catalog_moderation_models_with_a_test_key(gateway: Gateway, model: str | None) -> None:
+    client = gateway.client(gateway.test_key)
+    kwargs = {"model": model} if model else {}  # None: the default, OpenAI's omni-moderation
+    result = client.moderations.create(input="I want to kill them", **kwargs)  # type: ignore[arg-type]
+    assert result.results[0].flagged is True and result.results[0].categories.violence is True

@@ -209,3 +209,30 @@ def test_live_hf_ocr_and_faults(gateway: Gateway) -> None:
     assert failed.status_code >= 500
     row = gateway.ledger_row(_rid(failed))
     assert row["status"] == "error" and row["cost_nanousd"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/translations", {"model": "meta/m2m100-1.2b", **TRANSLATE}),
+        ("/translations", {**TRANSLATE}),  # the default model: the contract's m2m100
+        ("/classifications", {"model": "huggingface/distilbert-sst-2", "input": "great"}),
+        ("/classifications", {"input": "great"}),
+        ("/ocr", {"model": "mistral/mistral-ocr-latest", "image_b64": IMAGE}),
+        ("/translations", {"model": "openai/gpt-5.4-mini", **TRANSLATE}),
+        (
+            "/classifications",
+            {"model": "openai/gpt-5.4-mini", "input": ["great", "awful"], "labels": ["good", "bad"]},
+        ),
+        ("/detections", {"model": "openai/gpt-5.4-mini", "image_b64": IMAGE}),
+        ("/ocr", {"model": "openai/gpt-5.4-mini", "image_url": "https://example.com/scan.png"}),
+    ],
+)
+def test_catalog_models_with_a_test_key(gateway: Gateway, path: str, body: dict[str, Any]) -> None:
+    answer = _post(gateway, path, body, gateway.test_key)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-cost-cents"] == "0"
+    row = gateway.ledger_row(_rid(answer))
+    assert row["status"] == "ok" and row["mode"] == "test"
+    if body.get("model") == "openai/gpt-5.4-mini":
+        assert row["unit_kind"] == "tokens" and row["output_units"] > 0  # billed as the chat model
