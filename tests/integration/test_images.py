@@ -139,6 +139,24 @@ def test_flux_on_black_forest_labs_submits_polls_and_answers_once(images_gateway
     assert images_gateway.ledger_row(rid)["cost_nanousd"] == 40_000_000
 
 
+def test_imagen_on_the_simulator_answers_per_image(images_gateway: Gateway) -> None:
+    rid = _rid()
+    raw = images_gateway.client().images.with_raw_response.generate(
+        model="google/imagen-3.0",
+        prompt="a harbour",
+        size="1792x1024",
+        n=2,
+        extra_headers={"X-Request-Id": rid},
+    )
+    answer = raw.parse()
+    assert len(answer.data) == 2 and all(item.url for item in answer.data)
+    assert png_size(_fetch(answer.data[1].url or "").content) == (1408, 768)
+    sent = images_gateway.simulator.requests("imagen-3.0-generate-001")[-1]
+    assert sent["body"]["parameters"] == {"sampleCount": 2, "aspectRatio": "16:9"}
+    assert (raw.headers["x-unit-kind"], raw.headers["x-output-units"]) == ("images", "2")
+    assert images_gateway.ledger_row(rid)["cost_nanousd"] == 2 * 40_000_000
+
+
 def test_the_recorded_url_answer_cannot_be_fetched_and_is_a_clear_502(images_gateway: Gateway) -> None:
     recorded = json.loads((RECORDINGS / "openai" / "images-generations-url.json").read_text())
     body = recorded["response"]["body"].encode()

@@ -6,6 +6,7 @@ Server routes (any path prefix):
   dall-e default) answers a URL on the simulator itself (``GET /_sim/images/{name}``) that serves
   the PNG, like a provider's blob URL; ``rec:<key>`` replays a recording
   (``rec:openai/images-generations-url``, ``rec:openai/images-generations-error-400``).
+* Imagen: ``POST .../models/{model}:predict`` (``x-goog-api-key``), synth_images' predictions.
 * Black Forest Labs under a prefix containing ``bfl``: ``POST .../bfl/v1/{model}`` (key in
   ``x-key``) answers ``{"id", "polling_url"}``; ``GET .../bfl/v1/get_result?id=`` answers
   ``Pending`` once, then ``Ready`` with a ``sample`` URL on the simulator.
@@ -28,13 +29,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 from aiohttp import web
 
-from aigateway.simulators import synth_images
+from aigateway.simulators import gemini_wire, synth_images
 from aigateway.simulators.answers import Answer, detail_error, gemini_error, openai_error
 from aigateway.simulators.json_endpoint import OPENAI, JsonWire, fault_message, serve
 
 IMAGES_PATH = r"/{prefix:(?:.*/)?}images/generations"
 BFL_SUBMIT = r"/{prefix:(?:.*/)?}bfl/v1/{model:[A-Za-z0-9._-]+}"
 BFL_RESULT = r"/{prefix:(?:.*/)?}bfl/v1/get_result"
+IMAGEN_PATH = r"/{prefix:(?:.*/)?}models/{model:[^/:]+}:predict"
 SERVED = "/_sim/images/{name}"
 KEEP = 256
 SIM_ORIGIN = "https://images.simulated.invalid"  # the in-process provider's URLs (never on a network)
@@ -93,8 +95,19 @@ BFL = JsonWire(
 )
 
 
+GOOGLE = JsonWire(
+    "gemini",
+    gemini_wire.default_error_body,
+    gemini_error(403, gemini_wire.NO_KEY),
+    lambda model: gemini_error(404, f"models/{model} is not found for API version v1beta."),
+    authorized=lambda request: bool(request.headers.get("x-goog-api-key") or request.query.get("key")),
+)
+
+
 def register(app: web.Application) -> None:
+    """Registered before gemini_wire: its ``models/{target}`` route would take ``:predict`` too."""
     app[STORE_KEY] = ImageStore()
+    app.router.add_post(IMAGEN_PATH, imagen)
     app.router.add_get(SERVED, served)
     app.router.add_get(BFL_RESULT, bfl_result)
     app.router.add_post(BFL_SUBMIT, bfl_post)
@@ -112,6 +125,11 @@ async def generations(request: web.Request) -> web.StreamResponse:
         OPENAI,
         lambda body: synth_images.openai_images(body, lambda png: f"{origin}/_sim/images/{store.keep(png)}"),
     )
+
+
+async def imagen(request: web.Request) -> web.StreamResponse:
+    model = request.match_info["model"]
+    return await serve(request, GOOGLE, lambda body: synth_images.imagen_predict(body, model), model=model)
 
 
 async def bfl_post(request: web.Request) -> web.StreamResponse:

@@ -48,13 +48,13 @@ from aigateway.simulators.state import STATE_KEY, SimulatorState
 
 WIRES: tuple[Callable[[web.Application], None], ...] = (
     register_ml,  # first: its Cloudflare task models and Llama Guard chat come before the general routes
+    images_wire.register,  # before gemini_wire: its models/{target} would take Imagen's :predict
     openai_wire.register,
     anthropic_wire.register,
     gemini_wire.register,
     rerank_wire.register,
     embeddings_wire.register,
     register_speech,
-    images_wire.register,
 )
 MAX_BODY_BYTES = 64 * 1024 * 1024
 SHUTDOWN_TIMEOUT = 2.0
