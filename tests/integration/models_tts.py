@@ -32,6 +32,7 @@ TTS_MODELS: list[dict[str, Any]] = [
     _tts("sim/tts-elevenlabs", "elevenlabs", "eleven_multilingual_v2", {"per_mchar": "180"}),
     _tts("sim/tts-minimax", "minimax", "speech-2.6-hd", {"per_mchar": "100"}),
     _tts("sim/tts-slow", "openai", "fault-tts-slow", PER_SECOND),
+    _tts("sim/tts-cut", "openai", "fault-tts-cut", PER_SECOND),
     _tts("rec/tts-deepgram-wav", "deepgram", "rec:deepgram/speak-tts-wav", {"per_mchar": "30"}),
 ]
 

@@ -269,3 +269,27 @@ def test_client_disconnect_cancels_upstream_and_bills_the_seconds_relayed(tts: G
             break
         assert time.monotonic() < deadline, f"upstream request was not cancelled: {log[-1] if log else None}"
         time.sleep(0.05)
+
+
+def test_upstream_cut_mid_stream_drops_the_client_and_bills_what_was_relayed(tts: Gateway) -> None:
+    tts.simulator.add_faults("fault-tts-cut", [{"kind": "cut", "after_chunks": 2}], sticky=True)
+    rid = _rid()
+    got = b""
+    with (
+        httpx.Client(base_url=tts.url, timeout=30) as http,
+        http.stream(
+            "POST",
+            "/v1/audio/speech",
+            headers={"Authorization": f"Bearer {tts.admin_key}", "X-Request-Id": rid},
+            json={"model": "sim/tts-cut", "voice": "alloy", "input": TEXT * 4, "response_format": "mp3"},
+        ) as response,
+    ):
+        assert response.status_code == 200
+        with pytest.raises(httpx.HTTPError):  # the audio is not passed off as complete
+            for piece in response.iter_raw():
+                got += piece
+    assert got
+    row = tts.ledger_row(rid)
+    assert row["status"] == "stream_error" and row["unit_kind"] == "seconds"
+    frames = len(got) // synth_audio.MP3_FRAME_BYTES
+    assert row["output_units"] == frames * 24 and row["usage_estimated"] is True  # input tokens estimated

@@ -165,11 +165,25 @@ def test_translator_measures_wav_and_pcm_and_bills_by_the_prices() -> None:
     pcm = _translator("pcm")
     pcm.feed(b"\x00" * 48_000)
     assert pcm.measured_ms() == 1000
-    mp3 = _translator("mp3")
-    assert mp3.usage({"output_per_second"}) == Usage(characters=len(TEXT))  # nothing relayed, nothing billed
-    mp3.feed(synth_audio.speech(TEXT, "mp3"))
-    estimated = mp3.usage({"output_per_second"})
+    flac = _translator("flac")
+    assert flac.usage({"output_per_second"}) == Usage(characters=len(TEXT))  # nothing relayed, nothing billed
+    flac.feed(synth_audio.speech(TEXT, "flac"))
+    estimated = flac.usage({"output_per_second"})
     assert estimated.estimated and estimated.output_ms == round(len(TEXT) * 1000 / 15)
+
+
+def test_mp3_seconds_are_counted_from_its_frames_as_they_stream() -> None:
+    mp3 = _translator("mp3")
+    audio = b"ID3\x04\x00\x00\x00\x00\x01\x00" + b"\x00" * 128 + synth_audio.speech(TEXT, "mp3")
+    for i in range(0, len(audio), 50):  # the tag and the frames split anywhere
+        mp3.feed(audio[i : i + 50])
+    frames = len(synth_audio.speech(TEXT, "mp3")) // synth_audio.MP3_FRAME_BYTES
+    assert mp3.measured_ms() == frames * 24  # 1152 samples at 48 kHz
+    usage = mp3.usage({"output_per_second"})
+    assert usage.output_ms == frames * 24 and not usage.estimated
+    half = _translator("mp3")
+    half.feed(audio[: len(audio) // 2])
+    assert 0 < (half.measured_ms() or 0) < frames * 24
 
 
 def test_operation_validates_and_bounds() -> None:

@@ -4,10 +4,10 @@ Every speech adapter answers with a stream of audio bytes: ``media_translator(re
 object the gateway's media relay (services/media_relay.py) feeds each upstream piece through. A
 `SpeechTranslator` passes the audio on and meters it: characters of the input (what per-character
 models bill), an estimate of the input's tokens (token-priced models; no TTS upstream reports them),
-and the seconds of audio relayed, measured from the bytes for ``wav`` and ``pcm`` (the WAV header's
-rate, or the wire's fixed PCM rate) and otherwise the provider's own figure, else an estimate from the
-text. Facts a call needs between build and relay (the text, the format, the PCM rate) travel in
-``UpstreamRequest.context``.
+and the seconds of audio relayed, measured from the bytes for ``wav``, ``pcm`` (the WAV header's
+rate, or the wire's fixed PCM rate) and ``mp3`` (its frames), otherwise the provider's own figure,
+else an estimate from the text. Facts a call needs between build and relay (the text, the format,
+the PCM rate) travel in ``UpstreamRequest.context``.
 
 * OpenAI wire: ``POST {base}/audio/speech`` with the client's JSON (model replaced by the upstream's);
   the answer is the audio itself, chunked.
@@ -91,6 +91,67 @@ def wav_layout(head: bytes) -> tuple[int, int] | None:
     return None
 
 
+# MPEG audio frame headers: bitrates (kbit/s) of Layer III by version, sample rates by version.
+_MP3_BITRATES = {
+    3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2 (and 2.5)
+}
+_MP3_RATES = {3: (44_100, 48_000, 32_000), 2: (22_050, 24_000, 16_000), 0: (11_025, 12_000, 8_000)}
+
+
+class Mp3Counter:
+    """Counts the samples of the whole MPEG Layer III frames seen so far, as the bytes stream by
+    (an ID3v2 tag at the start is skipped; bytes between frames resynchronise)."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.samples_ms = 0.0
+        self.started = False
+        self.skip = 0  # bytes of an ID3v2 tag still to come
+
+    def feed(self, data: bytes) -> None:
+        if self.skip:
+            taken = min(self.skip, len(data))
+            self.skip -= taken
+            data = data[taken:]
+        buf = self.pending + data
+        pos = 0
+        if not self.started:
+            if len(buf) < 10:
+                self.pending = buf
+                return
+            self.started = True
+            if buf[:3] == b"ID3":
+                size = (buf[6] << 21) | (buf[7] << 14) | (buf[8] << 7) | buf[9]
+                pos = 10 + size
+                if pos > len(buf):
+                    self.skip, self.pending = pos - len(buf), b""
+                    return
+        while pos + 4 <= len(buf):
+            b1, b2 = buf[pos + 1], buf[pos + 2]
+            version, layer = (b1 >> 3) & 3, (b1 >> 1) & 3
+            bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 3
+            if buf[pos] != 0xFF or b1 & 0xE0 != 0xE0 or version == 1 or layer != 1:
+                pos += 1
+                continue
+            if bitrate_index in (0, 15) or rate_index == 3:
+                pos += 1
+                continue
+            rate = _MP3_RATES[version][rate_index]
+            bitrate = _MP3_BITRATES[3 if version == 3 else 2][bitrate_index] * 1000
+            per_frame = 1152 if version == 3 else 576
+            length = per_frame // 8 * bitrate // rate + ((b2 >> 1) & 1)
+            if pos + length > len(buf):
+                break
+            self.samples_ms += per_frame * 1000 / rate
+            pos += length
+        self.pending = buf[pos:]
+
+    @property
+    def ms(self) -> int:
+        return int(self.samples_ms)
+
+
 class SpeechTranslator:
     """Relays audio bytes unchanged and meters them (see the module docstring)."""
 
@@ -104,6 +165,7 @@ class SpeechTranslator:
         self.media_type: str = ctx.get("media_type", MEDIA_TYPES[DEFAULT_FORMAT])
         self.relayed = 0  # bytes of audio passed on
         self.head = b""  # the first bytes, for a WAV header
+        self.mp3 = Mp3Counter() if self.format == "mp3" else None
         self.reported_ms: int | None = None  # the provider's own figure, where it gives one
         self.reported_chars: int | None = None
 
@@ -119,10 +181,14 @@ class SpeechTranslator:
             if len(self.head) < 512:
                 self.head += data[: 512 - len(self.head)]
             self.relayed += len(data)
+            if self.mp3 is not None:
+                self.mp3.feed(data)
         return data
 
     def measured_ms(self) -> int | None:
-        """Milliseconds of the audio relayed so far, from its bytes (wav and pcm only)."""
+        """Milliseconds of the audio relayed so far, from its bytes (wav, pcm and mp3)."""
+        if self.mp3 is not None:
+            return self.mp3.ms if self.relayed else None
         if self.format == "pcm":
             return self.relayed * 1000 // (self.pcm_rate * 2)
         if self.format == "wav":

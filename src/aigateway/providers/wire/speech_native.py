@@ -101,7 +101,8 @@ MINIMAX_RATE = 24_000
 MINIMAX_SPEED = (0.5, 2.0)
 # base_resp.status_code values that are the caller's doing, or a rate limit (MiniMax's error codes).
 _MINIMAX_RATE_LIMITED = frozenset({1002, 1039})
-_MINIMAX_BAD_REQUEST = frozenset({1004, 1008, 1026, 1042, 2013, 2037, 2039, 2042, 2048})
+_MINIMAX_BAD_REQUEST = frozenset({1008, 1026, 1042, 2013, 2037, 2039, 2042, 2048})
+_MINIMAX_BAD_KEY = 1004
 
 
 def minimax_failure(doc: Any) -> GatewayError | None:
@@ -113,6 +114,8 @@ def minimax_failure(doc: Any) -> GatewayError | None:
     if code in (0, None):
         return None
     message = f"MiniMax: {base.get('status_msg') or 'error'} (status_code {code})"
+    if code == _MINIMAX_BAD_KEY:
+        return ProviderError(f"MiniMax rejected the gateway's credentials; check MINIMAX_API_KEY. {message}")
     if code in _MINIMAX_RATE_LIMITED:
         return RateLimited(message)
     if code in _MINIMAX_BAD_REQUEST:
