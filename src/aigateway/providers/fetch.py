@@ -71,7 +71,7 @@ class GuardedResolver(AbstractResolver):
 def create_fetch_session(
     allow_private: bool, connect_timeout_s: float, total_timeout_s: float
 ) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=64, ttl_dns_cache=None)
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=64, ttl_dns_cache=10)
     timeout = aiohttp.ClientTimeout(total=total_timeout_s, connect=connect_timeout_s)
     return aiohttp.ClientSession(connector=connector, timeout=timeout, raise_for_status=False)
 
