@@ -205,3 +205,29 @@ def test_an_image_url_is_fetched_only_for_upstreams_that_take_bytes() -> None:
     op.check(_entry("detection", "huggingface"), parsed)
     with pytest.raises(InvalidRequest):
         asyncio.run(op.prepare(body, parsed, SimpleNamespace(fetcher=not_image)))
+
+
+def test_chat_answers_are_read_robustly() -> None:
+    adapter, vendor = _adapter("classifications", "openai")
+    body = {"input": ["great"], "labels": ["good", "bad"]}
+    request = adapter.build_request(body, CHAT, vendor, "sk")
+    labels = [{"label": "good", "score": 0.9}, {"label": "meh", "score": 0.1}]
+    content = "```json\n" + orjson.dumps({"results": [{"index": 0, "labels": labels}]}).decode() + "\n```"
+    answer = {
+        "model": "m",
+        "choices": [{"message": {"content": content}}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 5},
+    }
+    doc = orjson.loads(adapter.parse_response(orjson.dumps(answer), request).body)
+    assert doc["data"][0]["labels"] == [{"label": "good", "score": 0.9}, {"label": "bad", "score": 0.0}]
+    detect, _ = _adapter("detections", "openai")
+    image = base64.b64encode(png(100, 50)).decode()
+    request = detect.build_request({"image_b64": image}, CHAT, vendor, "sk")
+    boxes = {
+        "objects": [
+            {"label": "cat", "score": 0.9, "box": {"x_min": -5, "y_min": 10, "x_max": 400, "y_max": 60}}
+        ]
+    }
+    answer = {"model": "m", "choices": [{"message": {"content": orjson.dumps(boxes).decode()}}]}
+    doc = orjson.loads(detect.parse_response(orjson.dumps(answer), request).body)
+    assert doc["data"][0]["box"] == {"x_min": 0.0, "y_min": 10.0, "x_max": 100.0, "y_max": 50.0}

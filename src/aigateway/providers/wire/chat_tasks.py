@@ -212,9 +212,18 @@ def image_size_of(body: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
+def _unfenced(content: str) -> str:
+    """The JSON of an answer, without the Markdown code fence some models wrap it in."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text
+
+
 def build_answer(task: str, content: str, body: dict[str, Any], model: str, usage: Usage | None) -> bytes:
     """The operation's answer from the chat model's JSON content."""
-    doc = orjson.loads(content)
+    doc = orjson.loads(_unfenced(content))
     if not isinstance(doc, dict):
         raise ValueError("the chat model's answer is not a JSON object")
     if task == "text_translations":
@@ -230,17 +239,27 @@ def build_answer(task: str, content: str, body: dict[str, Any], model: str, usag
                     for p in item.get("labels") or []
                     if p.get("label") in allowed
                 ]
+        for pairs in per_input:  # every label gets a score, 0 where the model gave none
+            pairs.extend((label, 0.0) for label in allowed if label not in {p[0] for p in pairs})
         return answers.classification(model, per_input, usage)
     if task == "detections":
-        objects = [
-            {
-                "label": str(o["label"]),
-                "score": float(o["score"]),
-                "box": answers.box(*(float(o["box"][k]) for k in ("x_min", "y_min", "x_max", "y_max"))),
-            }
-            for o in doc.get("objects") or []
-        ]
-        return answers.detection(model, objects, usage, image_size_of(body))
+        size = image_size_of(body)
+        width, height = (float(size[0]), float(size[1])) if size else (float("inf"), float("inf"))
+
+        def clamp(value: Any, limit: float) -> float:  # boxes inside the image, whatever the model said
+            return min(max(float(value), 0.0), limit)
+
+        objects = []
+        for o in doc.get("objects") or []:
+            b = o["box"]
+            box = answers.box(
+                clamp(b["x_min"], width),
+                clamp(b["y_min"], height),
+                clamp(b["x_max"], width),
+                clamp(b["y_max"], height),
+            )
+            objects.append({"label": str(o["label"]), "score": float(o["score"]), "box": box})
+        return answers.detection(model, objects, usage, size)
     markdown = str(doc["markdown"])
     return answers.ocr(model, [(0, markdown, markdown)], usage)
 

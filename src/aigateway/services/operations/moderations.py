@@ -20,6 +20,9 @@ from aigateway.services.operations.chat_schema import validate_model
 from aigateway.services.operations.counting import IMAGE_TOKENS_BOUND, estimate_text_tokens, text_bytes
 
 MAX_INPUTS = 32
+# Llama Guard's providers wrap the input in its template (the hazard list and instructions, a few
+# hundred tokens) and bill it as prompt: the bound covers it.
+GUARD_TEMPLATE_TOKENS = 1024
 
 
 class ImageURL(BaseModel):
@@ -108,7 +111,7 @@ class ModerationsOperation:
             if isinstance(value, list)
             else 0
         )
-        tokens = text_bytes(texts_of(value)) + images * IMAGE_TOKENS_BOUND + 16
+        tokens = text_bytes(texts_of(value)) + images * IMAGE_TOKENS_BOUND + GUARD_TEMPLATE_TOKENS
         return Usage(input_tokens=tokens, output_tokens=GUARD_MAX_OUTPUT, input_images=images, queries=1)
 
     def lower_output(self, body: dict[str, Any], tokens: int, vendor: str) -> bool:

@@ -23,7 +23,9 @@ from aigateway.providers.wire.chat_tasks import CHAT_TASK_MAX_OUTPUT
 from aigateway.services.operations.chat_schema import validate_model
 from aigateway.services.operations.counting import IMAGE_TOKENS_BOUND, estimate_text_tokens, text_bytes
 
-PROMPT_OVERHEAD = 400  # bytes of the task prompt around the client's input (a token is at least a byte)
+# Tokens of the task prompt around the client's input: the instructions, the JSON schema of the
+# answer (providers count it as prompt), message framing; generous, as a bound must be.
+PROMPT_OVERHEAD = 2048
 
 
 class TaskUsage(BaseModel):
