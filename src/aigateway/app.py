@@ -36,6 +36,7 @@ from aigateway.services.operations.moderations import ModerationsOperation
 from aigateway.services.operations.ocr import OcrOperation
 from aigateway.services.operations.rerank import RerankOperation
 from aigateway.services.operations.speech import SpeechOperation
+from aigateway.services.operations.transcriptions import TranscriptionsOperation
 from aigateway.services.operations.translations import TranslationsOperation
 from aigateway.services.pipeline import Gateway
 from aigateway.services.wallet import WalletBook
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/chat/completions": ChatOperation(),
         "/v1/embeddings": EmbeddingsOperation(),
         "/v1/rerank": RerankOperation(settings.default_rerank_model),
+        "/v1/audio/transcriptions": TranscriptionsOperation("transcribe", settings.max_audio_bytes),
+        "/v1/audio/translations": TranscriptionsOperation("translate", settings.max_audio_bytes),
         "/v1/audio/speech": SpeechOperation(),
         "/v1/moderations": ModerationsOperation(settings.default_moderation_model),
         "/v1/translations": TranslationsOperation(settings.default_translation_model),

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     default_classification_model: str = "huggingface/distilbert-sst-2"
     default_detection_model: str = "facebook/detr-resnet-50"
     default_ocr_model: str = "microsoft/trocr-base-printed"
+    # Speech to text: the largest audio upload or audio_url accepted (413 above).
+    max_audio_bytes: int = 25 * 1024 * 1024
     # URLs the gateway fetches for a client (audio_url): private and loopback hosts only if allowed.
     allow_private_fetch: bool = False
     fetch_timeout_s: float = 30.0

@@ -29,6 +29,7 @@ from aigateway.storage.schema import ledger
 from tests.integration.models_images import IMAGE_MODELS
 from tests.integration.models_ml import ML_MODELS, ml_providers
 from tests.integration.models_native import ANTHROPIC_MODELS, GEMINI_MODELS
+from tests.integration.models_stt import STT_MODELS
 from tests.integration.models_tts import TTS_MODELS
 from tests.integration.models_vectors import EMBEDDING_MODELS, RERANK_MODELS, vector_providers
 
@@ -190,6 +191,7 @@ SIM_MODELS.extend(ANTHROPIC_MODELS)
 SIM_MODELS.extend(GEMINI_MODELS)
 SIM_MODELS.extend(EMBEDDING_MODELS)
 SIM_MODELS.extend(RERANK_MODELS)
+SIM_MODELS.extend(STT_MODELS)
 SIM_MODELS.extend(TTS_MODELS)
 SIM_MODELS.extend(IMAGE_MODELS)
 SIM_MODELS.extend(ML_MODELS)

@@ -15,8 +15,6 @@ from aigateway.api.calls import request_id_of
 
 # (method, path, what it is): the contract's paths not built yet.
 UNBUILT: tuple[tuple[str, str, str], ...] = (
-    ("POST", "/v1/audio/transcriptions", "speech to text"),
-    ("POST", "/v1/audio/translations", "speech translation"),
     ("POST", "/v1/videos/generations", "video generation jobs"),
     ("POST", "/v1/audio/music", "music generation jobs"),
     ("POST", "/v1/3d/generations", "3D generation jobs"),

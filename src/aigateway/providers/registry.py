@@ -24,6 +24,12 @@ from aigateway.providers.wire.openai import OpenAIWire
 from aigateway.providers.wire.rerank import CloudflareRerank, CohereRerank, JinaRerank, VoyageRerank
 from aigateway.providers.wire.speech import DeepgramSpeech, OpenAISpeech
 from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech
+from aigateway.providers.wire.transcription import OpenAITranscription
+from aigateway.providers.wire.transcription_native import (
+    DeepgramTranscription,
+    ElevenLabsTranscription,
+    MistralTranscription,
+)
 
 
 def build_adapters() -> dict[tuple[str, str], Adapter]:
@@ -40,6 +46,11 @@ def build_adapters() -> dict[tuple[str, str], Adapter]:
         ("voyage", "rerank"): VoyageRerank(),
         ("jina", "rerank"): JinaRerank(),
         ("cloudflare", "rerank"): CloudflareRerank(),
+        ("openai", "transcriptions"): OpenAITranscription("transcribe"),
+        ("openai", "translations"): OpenAITranscription("translate"),
+        ("deepgram", "transcriptions"): DeepgramTranscription(),
+        ("elevenlabs", "transcriptions"): ElevenLabsTranscription(),
+        ("mistral", "transcriptions"): MistralTranscription(),
         ("openai", "speech"): OpenAISpeech(),
         ("deepgram", "speech"): DeepgramSpeech(),
         ("elevenlabs", "speech"): ElevenLabsSpeech(),

@@ -40,6 +40,7 @@ from aigateway.simulators import (
     openai_wire,
     rerank_wire,
 )
+from aigateway.simulators.audio_wire import register as register_transcriptions
 from aigateway.simulators.audio_wire import register_speech
 from aigateway.simulators.faults import FaultError, parse_faults
 from aigateway.simulators.ml_wire import register as register_ml
@@ -55,6 +56,7 @@ WIRES: tuple[Callable[[web.Application], None], ...] = (
     rerank_wire.register,
     embeddings_wire.register,
     register_speech,
+    register_transcriptions,
 )
 MAX_BODY_BYTES = 64 * 1024 * 1024
 SHUTDOWN_TIMEOUT = 2.0

@@ -40,6 +40,7 @@ from aigateway.simulators import anthropic_wire, gemini_wire, images_wire, synth
 from aigateway.simulators.answers import Answer, gemini_error, openai_error, positive_int
 from aigateway.simulators.synth_audio import SPEECH_WIRES, simulated_speech
 from aigateway.simulators.synth_ml import simulated_handlers as ml_handlers
+from aigateway.simulators.synth_transcripts import SIMULATED_WIRES, simulated_transcript
 
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
@@ -228,6 +229,14 @@ def _speech(request: UpstreamRequest, body: Any) -> SimulatedResponse:
     return SimulatedResponse(answer.status, answer.pieces, answer.content_type)
 
 
+def _transcript(request: UpstreamRequest, body: Any) -> SimulatedResponse:
+    """Speech to text on every STT wire (synth_transcripts): JSON, or text for text/srt/vtt."""
+    reply = simulated_transcript(request)
+    if isinstance(reply.body, str):
+        return SimulatedResponse(reply.status, (reply.body.encode(),), reply.content_type)
+    return json_response(reply.status, reply.body)
+
+
 def _embeddings(synthesize: Callable[[Any, int | None], Answer]) -> Handler:
     return lambda request, body: answer_response(synthesize(body, _native(request)))
 
@@ -260,6 +269,7 @@ class SimulatedTransport:
             ("voyage", "rerank"): _rerank(synth_rerank.voyage_rerank),
             ("jina", "rerank"): _rerank(synth_rerank.jina_rerank),
             ("cloudflare", "rerank"): _rerank(synth_rerank.cloudflare_rerank),
+            **dict.fromkeys(SIMULATED_WIRES, _transcript),
             **dict.fromkeys(SPEECH_WIRES, _speech),
             **ml_handlers(answer_response),  # moderations and the task operations (synth_ml)
             **images_wire.simulated_handlers(SimulatedResponse),

@@ -41,6 +41,8 @@ def auth_headers(vendor: VendorProfile, credential: str | None) -> dict[str, str
             headers["x-goog-api-key"] = credential
         elif vendor.auth == "token":
             headers["Authorization"] = f"Token {credential}"
+        elif vendor.auth == "xi-api-key":
+            headers["xi-api-key"] = credential
     return headers
 
 
