@@ -231,3 +231,12 @@ def test_chat_answers_are_read_robustly() -> None:
     answer = {"model": "m", "choices": [{"message": {"content": orjson.dumps(boxes).decode()}}]}
     doc = orjson.loads(detect.parse_response(orjson.dumps(answer), request).body)
     assert doc["data"][0]["box"] == {"x_min": 0.0, "y_min": 10.0, "x_max": 100.0, "y_max": 50.0}
+
+
+def test_a_pdf_goes_only_where_it_is_read() -> None:
+    adapter, vendor = _adapter("ocr", "huggingface")
+    with pytest.raises(InvalidRequest) as err:
+        adapter.build_request(
+            {"document_url": "https://x/a.pdf"}, Target("microsoft/trocr-base-printed"), vendor, "k"
+        )
+    assert err.value.param == "document_url"

@@ -28,7 +28,9 @@ from aigateway.providers.wire.openai import auth_headers
 
 
 def inline_image(body: dict[str, Any], upstream: str) -> bytes:
-    """The image bytes of a body whose upstream takes no URL (a 400 for an http URL)."""
+    """The image bytes of a body whose upstream takes no URL (a 400 for an http URL or a PDF)."""
+    if body.get("document_url") is not None:
+        raise InvalidRequest(f"'{upstream}' reads images, not PDF documents.", param="document_url")
     if isinstance(body.get("image_b64"), str):
         return decode_b64(body["image_b64"])
     url = str(body.get("image_url") or "")
