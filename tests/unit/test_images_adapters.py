@@ -210,6 +210,22 @@ def test_cloudflare_answers_binary_or_json_base64() -> None:
     assert wrapped["data"][0]["b64_json"] == encoded
 
 
+def test_cloudflare_flux_2_models_take_a_multipart_form() -> None:
+    request = CloudflareImages().build_request(
+        {"model": "m", "prompt": "p", "size": "512x512"},
+        Target("@cf/black-forest-labs/flux-2-klein-9b"),
+        VENDORS["cloudflare"],
+        "t",
+    )
+    assert request.body is None and "Content-Type" not in request.headers
+    text = "text/plain; charset=utf-8"
+    assert request.form == [
+        ("prompt", "p", None, text),
+        ("width", "512", None, text),
+        ("height", "512", None, text),
+    ]
+
+
 def test_nearest_aspect() -> None:
     assert nearest_aspect("1024x1024") == "1:1" and nearest_aspect("1536x1024") == "3:2"
     assert nearest_aspect("auto") is None and nearest_aspect(None) is None

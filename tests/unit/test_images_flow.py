@@ -48,6 +48,14 @@ EXTRA_MODELS: list[dict[str, Any]] = [
         "deployments": [{"provider": "cloudflare", "upstream_model": "@cf/black-forest-labs/flux-1-schnell"}],
     },
     {
+        "id": "t/cf-flux-2",
+        "modality": "image",
+        "pricing": {"per_image": "0.015"},
+        "deployments": [
+            {"provider": "cloudflare", "upstream_model": "@cf/black-forest-labs/flux-2-klein-9b"}
+        ],
+    },
+    {
         "id": "t/dalle-3",
         "modality": "image",
         "pricing": {"per_image": "0.04"},
@@ -109,6 +117,7 @@ CASES = [
     ("t/cf-sdxl", {"size": "512x512", "response_format": "b64_json"}, (512, 512), "b64_json"),
     ("t/cf-flux", {}, (1024, 1024), "url"),
     ("t/dalle-3", {"size": "1024x1024"}, (1024, 1024), "url"),
+    ("t/cf-flux-2", {"size": "512x768"}, (512, 768), "url"),
 ]
 
 

@@ -190,6 +190,10 @@ def simulated_handlers(make: Callable[..., Any]) -> dict[tuple[str, str], Callab
 
     def cloudflare(request: Any, body: Any) -> Any:
         model = unquote(urlsplit(request.url).path).partition("/run/")[2]
+        if request.form is not None:  # FLUX.2: a multipart form; numbers arrive as text
+            body = {
+                name: int(v) if isinstance(v, str) and v.isdigit() else v for name, v, _f, _t in request.form
+            }
         error, image = synth_images.cloudflare_image(body, model)
         if error is not None:
             return answer(error)

@@ -9,8 +9,9 @@
   task is ready, over the same transport. A ``polling_url`` outside the vendor's own domain is not
   followed: the gateway polls ``{base}/get_result?id=...`` instead. One image a request.
 * Cloudflare Workers AI (``cloudflare`` wire): ``POST {base}/run/@cf/...`` with ``prompt`` (and
-  ``width``/``height`` where given); SDXL-family models answer the PNG itself, FLUX-family models
-  ``{"result": {"image": <base64>}}``. One image a request.
+  ``width``/``height`` where given), JSON, or a multipart form for the FLUX.2 models; SDXL-family
+  models answer the PNG itself, FLUX-family models ``{"result": {"image": <base64>}}``. One image a
+  request.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ _OPENAI_FIELDS = frozenset(
 BFL_ASPECTS = ("1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2", "21:9", "9:21")
 READY = "Ready"
 WAITING = frozenset({"Pending", "Queued", "Processing"})
+TEXT = "text/plain; charset=utf-8"  # a typed part makes aiohttp send multipart, not urlencoded
 
 
 def _extra(body: dict[str, Any]) -> dict[str, Any]:
@@ -191,10 +193,18 @@ class CloudflareImages:
         size = parse_size(body.get("size"))
         if size is not None:
             out["width"], out["height"] = size
+        headers = auth_headers(vendor, credential)
+        form: list[tuple[str, bytes | str, str | None, str | None]] | None = None
+        if "flux-2" in target.upstream_model:  # FLUX.2 models take a multipart form, even for a prompt
+            headers.pop("Content-Type", None)
+            form = [
+                (k, v if isinstance(v, str) else orjson.dumps(v).decode(), None, TEXT) for k, v in out.items()
+            ]
         return UpstreamRequest(
             url=f"{vendor.base_url.rstrip('/')}/run/{target.upstream_model}",
-            headers=auth_headers(vendor, credential),
-            body=orjson.dumps(out),
+            headers=headers,
+            body=None if form is not None else orjson.dumps(out),
+            form=form,
             context={"response_format": wanted_format(body, target)},
             wire=self.wire,
             operation=OPERATION,
