@@ -120,3 +120,9 @@ def test_billed_units_follow_the_priced_meter() -> None:
 def test_usage_meters_lists_the_non_zero_ones() -> None:
     assert Usage(input_tokens=3, queries=1).meters() == {"input_tokens": 3, "queries": 1}
     assert Usage().meters() == {}
+
+
+def test_a_call_billed_per_input_image_says_images() -> None:
+    detection = Pricing.from_mapping({"input_per_image": "0.001"})
+    units = billed_units(Usage(input_images=2), detection)
+    assert (units.kind, units.input, units.output) == ("images", "2", "0")

@@ -252,7 +252,7 @@ def billed_units(usage: Usage, pricing: Pricing) -> BilledUnits:
         return BilledUnits("queries", str(usage.queries), "0")
     if usage.pages and "per_page" in p:
         return BilledUnits("pages", str(usage.pages), "0")
-    if usage.output_images and "per_image" in p:
+    if (usage.output_images and "per_image" in p) or (usage.input_images and "input_per_image" in p):
         return BilledUnits("images", str(usage.input_images), str(usage.output_images))
     if (usage.input_ms or usage.output_ms) and ("input_per_second" in p or "output_per_second" in p):
         return BilledUnits("seconds", _seconds(usage.input_ms), _seconds(usage.output_ms))
