@@ -4,7 +4,7 @@ the simulator (tests/integration/test_speech.py starts a gateway with it).
 Prices: tts-1 $15 and Groq's Orpheus $22 per million characters (the catalog's), gpt-4o-mini-tts per
 token and second (the catalog's), Deepgram Aura-2 $30 per million characters (deepgram.com/pricing:
 $0.030 per 1,000), ElevenLabs Multilingual v2 $180 and MiniMax Speech 2.6 HD $100 per million
-characters (the catalog's). ``rec/...`` replays a recording.
+characters, Mistral's Voxtral $16 per million characters (the catalog's). ``rec/...`` replays a recording.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ TTS_MODELS: list[dict[str, Any]] = [
     _tts("sim/tts-deepgram", "deepgram", "aura-2-en", {"per_mchar": "30"}),
     _tts("sim/tts-elevenlabs", "elevenlabs", "eleven_multilingual_v2", {"per_mchar": "180"}),
     _tts("sim/tts-minimax", "minimax", "speech-2.6-hd", {"per_mchar": "100"}),
+    _tts("sim/tts-mistral", "mistral", "voxtral-mini-tts-2603", {"per_mchar": "16"}),
     _tts("sim/tts-slow", "openai", "fault-tts-slow", PER_SECOND),
     _tts("sim/tts-cut", "openai", "fault-tts-cut", PER_SECOND),
     _tts("rec/tts-deepgram-wav", "deepgram", "rec:deepgram/speak-tts-wav", {"per_mchar": "30"}),
@@ -45,6 +46,7 @@ def tts_env(sim_url: str) -> dict[str, str]:
         ("deepgram", "/deepgram/v1"),
         ("elevenlabs", "/elevenlabs/v1"),
         ("minimax", "/minimax/v1"),
+        ("mistral", "/mistral/v1"),
     ):
         env[f"AIGATEWAY_{name.upper()}_BASE_URL"] = sim_url + path
         env[f"{name.upper()}_API_KEY"] = UPSTREAM_KEY

@@ -118,6 +118,7 @@ def test_openai_sdk_gets_valid_audio_in_every_format(tts: Gateway, fmt: str) -> 
         ("sim/tts-elevenlabs", "pcm", "21m00Tcm4TlvDq8ikWAM"),
         ("sim/tts-minimax", "mp3", "English_Graceful_Lady"),
         ("sim/tts-minimax", "wav", "English_Graceful_Lady"),
+        ("sim/tts-mistral", "opus", "alloy"),
     ],
 )
 def test_every_tts_wire_answers_in_test_mode(tts: Gateway, model: str, fmt: str, voice: str) -> None:
@@ -196,6 +197,7 @@ def test_per_second_model_bills_the_seconds_measured_from_the_wav(tts: Gateway) 
         ("sim/tts-elevenlabs", "opus", "21m00Tcm4TlvDq8ikWAM"),
         ("sim/tts-minimax", "flac", "English_Graceful_Lady"),
         ("sim/tts-minimax", "wav", "English_Graceful_Lady"),
+        ("sim/tts-mistral", "wav", "en_paul_neutral"),
     ],
 )
 def test_every_tts_wire_through_the_simulator(tts: Gateway, model: str, fmt: str, voice: str) -> None:

@@ -14,7 +14,7 @@ from aigateway.core.pricing import Pricing, Usage
 from aigateway.providers.vendors import BUILTIN_VENDORS
 from aigateway.providers.wire.base import Target, UpstreamRequest
 from aigateway.providers.wire.speech import DeepgramSpeech, OpenAISpeech, SpeechTranslator, deepgram_model
-from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech
+from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech, MistralSpeech
 from aigateway.services.media_relay import StreamBroken, open_media
 from aigateway.services.operations.speech import SpeechOperation
 from aigateway.simulators import synth_audio
@@ -45,7 +45,9 @@ def test_deepgram_builds_the_voice_model_and_encoding() -> None:
     assert deepgram_model("aura-2-en", "thalia") == "aura-2-thalia-en"
     assert deepgram_model("aura-2-en", None) == "aura-2-thalia-en"
     assert deepgram_model("aura-2-en", "aura-2-zeus-en") == "aura-2-zeus-en"
-    assert deepgram_model("aura-2-thalia-en", "alloy") == "aura-2-thalia-en"
+    assert deepgram_model("aura-2-thalia-en", "alloy") == "aura-2-thalia-en"  # an OpenAI voice name
+    assert deepgram_model("aura-2-thalia-en", "Orion") == "aura-2-orion-en"
+    assert deepgram_model("rec:deepgram/speak-tts-wav", "thalia") == "rec:deepgram/speak-tts-wav"
     req = DeepgramSpeech().build_request(
         _body(response_format="pcm", voice="orion"), Target("aura-2-en"), VENDORS["deepgram"], KEY
     )
@@ -291,3 +293,31 @@ def test_media_relay_client_gone_before_first_write_is_settled_on_close() -> Non
 
     _run(go())
     assert gateway.settled[0][1] == "client_cancelled" and response.closed
+
+
+def test_media_relay_refuses_a_json_answer_where_audio_was_due() -> None:
+    response = SimulatedResponse(200, (b'{"audio_data": "AAAA"}',), "application/json")
+    with pytest.raises(ProviderError) as exc:
+        _run(open_media(_Gateway(), _Call(), response, _translator("mp3"), "mistral"))  # type: ignore[arg-type]
+    assert "where audio was expected" in exc.value.message and response.closed
+
+
+def test_mistral_sends_voice_id_and_decodes_base64_audio() -> None:
+    vendor = VENDORS["mistral"].for_operation("speech")
+    assert vendor.wire == "mistral"
+    adapter = MistralSpeech()
+    req = adapter.build_request(_body(response_format="flac"), Target("voxtral-mini-tts-2603"), vendor, KEY)
+    assert req.url == "https://api.mistral.ai/v1/audio/speech"
+    payload = orjson.loads(req.body or b"")
+    assert payload == {
+        "model": "voxtral-mini-tts-2603",
+        "input": TEXT,
+        "voice_id": "en_paul_neutral",
+        "response_format": "flac",
+    }
+    answer = b"".join(synth_audio.mistral_speech(payload).pieces)
+    translator = adapter.media_translator(req)
+    assert translator.feed(answer[:10]) == b"" and translator.feed(answer[10:]) == b""
+    assert translator.finish() == synth_audio.speech(TEXT, "flac")
+    with pytest.raises(InvalidRequest):
+        adapter.build_request(_body(response_format="aac"), Target("v"), vendor, KEY)

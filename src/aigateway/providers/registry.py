@@ -23,7 +23,7 @@ from aigateway.providers.wire.images_native import BflImages, CloudflareImages
 from aigateway.providers.wire.openai import OpenAIWire
 from aigateway.providers.wire.rerank import CloudflareRerank, CohereRerank, JinaRerank, VoyageRerank
 from aigateway.providers.wire.speech import DeepgramSpeech, OpenAISpeech
-from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech
+from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech, MistralSpeech
 from aigateway.providers.wire.transcription import OpenAITranscription
 from aigateway.providers.wire.transcription_native import (
     DeepgramTranscription,
@@ -55,6 +55,7 @@ def build_adapters() -> dict[tuple[str, str], Adapter]:
         ("deepgram", "speech"): DeepgramSpeech(),
         ("elevenlabs", "speech"): ElevenLabsSpeech(),
         ("minimax", "speech"): MiniMaxSpeech(),
+        ("mistral", "speech"): MistralSpeech(),
         ("openai", "images"): OpenAIImages(),
         ("gemini", "images"): GeminiImages(),
         ("bfl", "images"): BflImages(),

@@ -97,7 +97,8 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
         "mistral",
         "https://api.mistral.ai/v1",
         "MISTRAL_API_KEY",
-        endpoints={"transcriptions": Endpoint("mistral")},  # Voxtral answers JSON only: its own adapter
+        # Voxtral answers JSON only (transcripts, and speech as base64): its own adapters.
+        endpoints={"transcriptions": Endpoint("mistral"), "speech": Endpoint("mistral")},
     ),
     _p("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY"),
     _p("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHERAI_API_KEY"),

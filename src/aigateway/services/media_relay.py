@@ -36,6 +36,7 @@ log = logging.getLogger("aigateway.media_relay")
 
 class MediaTranslator(Protocol):
     media_type: str
+    wrapped: bool  # the upstream wraps the audio (JSON, events): it is never raw media
 
     def feed(self, data: bytes) -> bytes: ...
 
@@ -54,6 +55,9 @@ async def open_media(
     """Start relaying: the first audio bytes are in hand (or the upstream's error raised)."""
     from aigateway.services.pipeline import Streaming
 
+    if not translator.wrapped and response.content_type in ("application/json", "text/event-stream"):
+        response.close()  # a 200 that is not audio: never relayed as if it were
+        raise ProviderError(f"Provider '{vendor}' answered {response.content_type} where audio was expected.")
     pieces = response.content.iter_any().__aiter__()
     first, ended = b"", False
     try:

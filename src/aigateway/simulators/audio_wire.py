@@ -246,6 +246,7 @@ _TTS_WIRES: dict[str, tuple[Callable[[web.BaseRequest], bool], Callable[[int, st
     "deepgram": (_token, _deepgram_tts_error),
     "elevenlabs": (_xi_key, _elevenlabs_tts_error),
     "minimax": (bearer, _minimax_tts_error),
+    "mistral": (bearer, _openai_tts_error),
 }
 
 
@@ -310,7 +311,9 @@ async def _serve_speech(request: web.Request, wire: str, model_key: str | None) 
 
 
 async def openai_speech(request: web.Request) -> web.StreamResponse:
-    return await _serve_speech(request, "openai", "model")
+    """OpenAI's shape, or Mistral's under a prefix naming it (``/mistral/v1/audio/speech``)."""
+    wire = "mistral" if "mistral" in request.match_info.get("prefix", "").lower() else "openai"
+    return await _serve_speech(request, wire, "model")
 
 
 async def deepgram_speak(request: web.Request) -> web.StreamResponse:

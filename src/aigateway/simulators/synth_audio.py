@@ -22,6 +22,7 @@ gets the same bytes. Containers:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import re
@@ -428,7 +429,13 @@ def minimax_t2a(body: Any) -> SpeechAnswer:
     return SpeechAnswer(200, "text/event-stream", pieces)
 
 
-SPEECH_WIRES = (("openai", "speech"), ("deepgram", "speech"), ("elevenlabs", "speech"), ("minimax", "speech"))
+SPEECH_WIRES = (
+    ("openai", "speech"),
+    ("deepgram", "speech"),
+    ("elevenlabs", "speech"),
+    ("minimax", "speech"),
+    ("mistral", "speech"),
+)
 _ELEVENLABS_PATH = re.compile(r"/text-to-speech/(?P<voice>[^/]+)(?:/stream)?$")
 
 
@@ -444,4 +451,26 @@ def simulated_speech(wire: str, url: str, body: Any) -> SpeechAnswer:
         return elevenlabs_speech(query.get("output_format", "mp3_44100_128"), body)
     if wire == "minimax":
         return minimax_t2a(body)
+    if wire == "mistral":
+        return mistral_speech(body)
     return openai_speech(body)
+
+
+def mistral_speech(body: Any) -> SpeechAnswer:
+    """Mistral's ``/v1/audio/speech``: one JSON answer, the audio in base64 ``audio_data``."""
+    if not isinstance(body, dict) or not isinstance(body.get("input"), str) or not body["input"]:
+        return _json(
+            422, {"object": "error", "message": "input: Field required", "type": "invalid_request_error"}
+        )
+    fmt = body.get("response_format") or "mp3"
+    if fmt not in ("mp3", "opus", "flac", "wav", "pcm"):
+        return _json(
+            422,
+            {
+                "object": "error",
+                "message": f"response_format: invalid {fmt}",
+                "type": "invalid_request_error",
+            },
+        )
+    audio = base64.b64encode(speech(body["input"], fmt)).decode()
+    return _json(200, {"audio_data": audio})

@@ -155,6 +155,8 @@ class Mp3Counter:
 class SpeechTranslator:
     """Relays audio bytes unchanged and meters them (see the module docstring)."""
 
+    wrapped = False  # raw audio: a JSON answer is not audio
+
     def __init__(self, request: UpstreamRequest) -> None:
         ctx = request.context
         self.text: str = ctx.get("text", "")
@@ -280,17 +282,41 @@ DEEPGRAM_ENCODINGS: dict[str, dict[str, str]] = {
     "pcm": {"encoding": "linear16", "container": "none", "sample_rate": str(PCM_RATE)},
 }
 DEEPGRAM_DEFAULT_VOICE = "thalia"
-_DEEPGRAM_FAMILY = re.compile(r"^(?P<family>aura(?:-2)?)-(?P<lang>[a-z]{2})$")
+_DEEPGRAM_MODEL = re.compile(r"^(?P<family>aura(?:-2)?)-(?:(?P<voice>[a-z]+)-)?(?P<lang>[a-z]{2})$")
+# OpenAI's voice names (the SDK makes clients send one): none is a Deepgram voice, so they leave the
+# model's own voice in place.
+OPENAI_VOICES = frozenset(
+    {
+        "alloy",
+        "ash",
+        "ballad",
+        "coral",
+        "echo",
+        "fable",
+        "nova",
+        "onyx",
+        "sage",
+        "shimmer",
+        "verse",
+        "marin",
+        "cedar",
+    }
+)
 
 
 def deepgram_model(upstream: str, voice: str | None) -> str:
-    """The ``model`` query of a Deepgram call: ``aura-2-en`` + ``thalia`` -> ``aura-2-thalia-en``."""
+    """The ``model`` query of a Deepgram call: ``aura-2-en`` (or ``aura-2-thalia-en``) + ``orion`` ->
+    ``aura-2-orion-en``; a voice that is a whole model (``aura-2-zeus-en``) is used as it is."""
     if voice and voice.startswith("aura"):
         return voice
-    family = _DEEPGRAM_FAMILY.match(upstream)
-    if family is None:
+    parts = _DEEPGRAM_MODEL.match(upstream)
+    if parts is None:
         return upstream
-    return f"{family['family']}-{voice or DEEPGRAM_DEFAULT_VOICE}-{family['lang']}"
+    if voice and voice.lower() not in OPENAI_VOICES:
+        chosen = voice.lower()
+    else:
+        chosen = parts["voice"] or DEEPGRAM_DEFAULT_VOICE
+    return f"{parts['family']}-{chosen}-{parts['lang']}"
 
 
 class DeepgramSpeech(_SpeechAdapter):

@@ -1,4 +1,4 @@
-"""Text to speech over ElevenLabs' and MiniMax's own APIs.
+"""Text to speech over ElevenLabs', MiniMax's and Mistral's own APIs.
 
 * ElevenLabs: ``POST {base}/text-to-speech/{voice_id}/stream?output_format=...`` with
   ``{"text", "model_id"}`` (``voice_settings.speed`` when asked), key in ``xi-api-key``; the answer is
@@ -10,10 +10,13 @@
   the client gets the decoded bytes. MiniMax reports failures inside a 200 answer
   (``base_resp.status_code`` not 0), which become the gateway's errors; its ``extra_info`` gives the
   audio's length and the characters it billed.
+* Mistral (Voxtral): ``POST {base}/audio/speech`` with ``voice_id``; one JSON answer with the audio in
+  base64 ``audio_data``, decoded for the client.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -24,6 +27,7 @@ from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import Target, UpstreamFailure, UpstreamRequest, error_from_json
 from aigateway.providers.wire.openai import auth_headers
 from aigateway.providers.wire.speech import (
+    OPENAI_VOICES,
     SpeechTranslator,
     _SpeechAdapter,
     speech_context,
@@ -125,6 +129,8 @@ def minimax_failure(doc: Any) -> GatewayError | None:
 
 class MiniMaxTranslator(SpeechTranslator):
     """Decodes MiniMax's hex audio from its event stream or its whole JSON answer."""
+
+    wrapped = True
 
     def __init__(self, request: UpstreamRequest) -> None:
         super().__init__(request)
@@ -251,3 +257,62 @@ class MiniMaxSpeech(_SpeechAdapter):
         if failure is not None:
             return UpstreamFailure(failure.message)
         return error_from_json(status, raw, ("code",))
+
+
+# -- Mistral ---------------------------------------------------------------------------------------
+MISTRAL_FORMATS = ("mp3", "opus", "flac", "wav", "pcm")
+MISTRAL_DEFAULT_VOICE = "en_paul_neutral"
+
+
+class Base64AudioTranslator(SpeechTranslator):
+    """An answer that is one JSON object whose ``audio_data`` is the audio in base64 (Mistral)."""
+
+    wrapped = True
+
+    def __init__(self, request: UpstreamRequest) -> None:
+        super().__init__(request)
+        self.pending = b""
+
+    def feed(self, data: bytes) -> bytes:
+        self.pending += data
+        return b""
+
+    def finish(self) -> bytes:
+        doc = orjson.loads(self.pending)
+        audio = doc.get("audio_data") if isinstance(doc, dict) else None
+        if not isinstance(audio, str) or not audio:
+            raise ProviderError("The provider's answer holds no audio_data.")
+        return self.audio(base64.b64decode(audio, validate=True))
+
+
+class MistralSpeech(_SpeechAdapter):
+    """Mistral's Voxtral TTS: ``POST {base}/audio/speech`` with ``voice_id``; the answer is JSON whose
+    ``audio_data`` is base64 (decoded for the client). An OpenAI voice name leaves Mistral's default."""
+
+    name = "mistral-speech"
+
+    def media_translator(self, request: UpstreamRequest) -> SpeechTranslator:
+        return Base64AudioTranslator(request)
+
+    def build_request(
+        self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
+    ) -> UpstreamRequest:
+        fmt = speech_format(body)
+        if fmt not in MISTRAL_FORMATS:
+            raise _unsupported("Mistral", fmt, list(MISTRAL_FORMATS))
+        if body.get("speed") not in (None, 1, 1.0) or body.get("instructions"):
+            raise InvalidRequest("Voxtral takes neither 'speed' nor 'instructions'.", param="speed")
+        voice = voice_of(body)
+        if voice is None or voice.lower() in OPENAI_VOICES:
+            voice = MISTRAL_DEFAULT_VOICE
+        payload = {"model": target.upstream_model, "input": body.get("input", ""), "voice_id": voice}
+        payload["response_format"] = fmt
+        return UpstreamRequest(
+            url=vendor.base_url.rstrip("/") + "/audio/speech",
+            headers=auth_headers(vendor, credential),
+            body=orjson.dumps(payload),
+            stream=True,
+            context=speech_context(body, fmt),
+            wire="mistral",
+            operation="speech",
+        )
