@@ -134,6 +134,35 @@ def test_every_container_is_measured(stt: Gateway, name: str, data: bytes, ms: i
     assert stt.ledger_row(rid)["input_units"] == ms
 
 
+@pytest.mark.parametrize(
+    ("model", "provider", "upstream"),
+    [
+        ("sim/stt-openai", "openai", "whisper-1"),
+        ("sim/stt-groq", "groq", "whisper-large-v3-turbo"),
+        ("sim/stt-deepgram", "deepgram", "nova-3"),
+        ("sim/stt-elevenlabs", "elevenlabs", "scribe_v1"),
+        ("sim/stt-mistral", "mistral", "voxtral-mini-2507"),
+    ],
+)
+def test_live_key_every_upstream_over_http(stt: Gateway, model: str, provider: str, upstream: str) -> None:
+    _, key = stt.new_account(f"stt-live-{provider}", usd="5")
+    rid = _rid()
+    raw = stt.client(key).audio.transcriptions.with_raw_response.create(
+        model=model,
+        file=("speech.wav", wav(3.0), "audio/wav"),
+        response_format="verbose_json",
+        extra_headers={"X-Request-Id": rid},
+    )
+    result = raw.parse()
+    assert 6 <= len(result.text.split()) <= 8 and result.segments
+    assert raw.headers["x-provider"] == provider and raw.headers["x-input-units"] == "3"
+    row = stt.ledger_row(rid)
+    assert row["mode"] == "live" and row["input_units"] == 3000
+    assert row["cost_nanousd"] == round(3000 * float(PER_SECOND) * 1e6)
+    sent = stt.simulator.requests(upstream)[-1]
+    assert sent["path"].startswith(f"/{provider}/") or provider == "openai"
+
+
 def test_live_replay_verbose_json_bills_the_measured_seconds(stt: Gateway) -> None:
     account, key = stt.new_account("stt-live", usd="5")
     rid = _rid()

@@ -210,9 +210,35 @@ def test_unreadable_files_say_why(data: bytes, reason: str) -> None:
         measure(data)
 
 
-def test_webm_without_duration_is_refused() -> None:
+def _cluster(timecode: int, blocks: list[int], unknown: bool = False) -> bytes:
+    body = _ebml(0xE7, timecode.to_bytes(2, "big"))
+    for relative in blocks:
+        body += _ebml(0xA3, b"\x81" + struct.pack(">h", relative) + b"\x80" + b"\x00" * 20)
+    if unknown:
+        return (0x1F43B675).to_bytes(4, "big") + b"\x01\xff\xff\xff\xff\xff\xff\xff" + body
+    return _ebml(0x1F43B675, body)
+
+
+def webm_recorded(unknown_clusters: bool = False) -> bytes:
+    """What a browser's MediaRecorder writes: no Duration, clusters of blocks (ms timecodes)."""
     header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
     info = _ebml(0x1549A966, _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big")))
-    data = header + _ebml(0x18538067, info + _ebml(0x1F43B675, b"\x00" * 16))
-    with pytest.raises(AudioFormatError, match="no Duration"):
+    group = _ebml(0xA0, _ebml(0xA1, b"\x81" + struct.pack(">h", 500) + b"\x00") + _ebml(0x9B, b"\x14"))
+    clusters = _cluster(0, [0, 20, 40], unknown_clusters) + _cluster(2000, [0, 480], unknown_clusters)
+    clusters += _ebml(0x1F43B675, _ebml(0xE7, (3000).to_bytes(2, "big")) + group)
+    segment = (0x18538067).to_bytes(4, "big") + b"\x01\xff\xff\xff\xff\xff\xff\xff"
+    return header + segment + info + clusters
+
+
+@pytest.mark.parametrize("unknown", [False, True])
+def test_webm_without_duration_is_measured_to_its_last_block(unknown: bool) -> None:
+    # The last cluster starts at 3000 ms; its block group is at +500 ms and lasts 20 ms.
+    assert measure(webm_recorded(unknown)).duration_ms == 3520
+
+
+def test_webm_without_duration_or_blocks_is_refused() -> None:
+    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
+    info = _ebml(0x1549A966, _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big")))
+    data = header + _ebml(0x18538067, info + _ebml(0x1F43B675, _ebml(0xE7, b"\x00")))
+    with pytest.raises(AudioFormatError, match="no Duration and no block"):
         measure(data)

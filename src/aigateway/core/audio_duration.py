@@ -320,27 +320,90 @@ def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
     return out
 
 
+_CLUSTER, _TIMECODE, _SIMPLE_BLOCK, _BLOCK_GROUP, _BLOCK, _BLOCK_DURATION = (
+    0x1F43B675,
+    0xE7,
+    0xA3,
+    0xA0,
+    0xA1,
+    0x9B,
+)
+_TOP_LEVEL = frozenset({_CLUSTER, 0x1C53BB6B, 0x1254C367, 0x1941A469, 0x1043A770, 0x114D9B74, _INFO})
+
+
+def _block_ticks(data: bytes, start: int, end: int) -> int:
+    """A Block's timecode relative to its Cluster (after the track number)."""
+    _, pos, _ = _vint(data, start, keep_marker=False)
+    if pos + 2 > end:
+        raise AudioFormatError("the Matroska file has a truncated block")
+    return int(struct.unpack_from(">h", data, pos)[0])
+
+
+def _cluster_end(data: bytes, start: int, end: int, unknown: bool) -> tuple[int, int | None]:
+    """(where the Cluster ends, the latest time in it, in ticks) of a Cluster's children."""
+    base = 0
+    latest: int | None = None
+    pos = start
+    while pos < end:
+        ident, body, _ = _vint(data, pos, keep_marker=True)
+        if unknown and ident in _TOP_LEVEL:
+            return pos, latest
+        size, body, child_unknown = _vint(data, body, keep_marker=False)
+        stop = min(body + size, end)
+        if ident == _TIMECODE:
+            base = int.from_bytes(data[body:stop], "big")
+        elif ident == _SIMPLE_BLOCK:
+            latest = max(latest or 0, base + _block_ticks(data, body, stop))
+        elif ident == _BLOCK_GROUP:
+            at, length = None, 0
+            for child, child_start, child_end in _elements(data, body, stop):
+                if child == _BLOCK:
+                    at = base + _block_ticks(data, child_start, child_end)
+                elif child == _BLOCK_DURATION:
+                    length = int.from_bytes(data[child_start:child_end], "big")
+            if at is not None:
+                latest = max(latest or 0, at + length)
+        if child_unknown:
+            break
+        pos = stop
+    return end, latest
+
+
 def _matroska_seconds(data: bytes) -> float:
+    """Segment Info's Duration; a file without one (a browser's MediaRecorder writes none) is
+    measured to the start of its last block (the last frame's own length is not stated)."""
     segment = next((e for e in _elements(data, 0, len(data)) if e[0] == _SEGMENT), None)
     if segment is None:
         raise AudioFormatError("the Matroska file has no Segment")
+    scale = 1_000_000
+    latest: int | None = None
+    seen_info = False
     pos = segment[1]
     while pos < segment[2]:
         ident, body, _ = _vint(data, pos, keep_marker=True)
         size, body, unknown = _vint(data, body, keep_marker=False)
         stop = segment[2] if unknown else min(body + size, segment[2])
         if ident == _INFO:
-            scale, duration = 1_000_000, None
+            seen_info = True
+            duration = None
             for child, start, end in _elements(data, body, stop):
                 raw = data[start:end]
                 if child == _SCALE and raw:
                     scale = int.from_bytes(raw, "big")
                 elif child == _DURATION and len(raw) in (4, 8):
                     duration = struct.unpack(">f" if len(raw) == 4 else ">d", raw)[0]
-            if duration is None:
-                raise AudioFormatError("the Matroska Segment Info states no Duration")
-            return float(duration) * scale / 1e9
-        if unknown:
+            if duration is not None:
+                return float(duration) * scale / 1e9
+        elif ident == _CLUSTER:
+            pos, ticks = _cluster_end(data, body, stop, unknown)
+            if ticks is not None:
+                latest = max(latest or 0, ticks)
+            continue
+        elif unknown:
             break
         pos = stop
-    raise AudioFormatError("the Matroska file has no Segment Info before its media")
+    if latest is None:
+        if not seen_info:
+            raise AudioFormatError("the Matroska file has no Segment Info before its media")
+        raise AudioFormatError("the Matroska Segment Info states no Duration and no block follows")
+    return latest * scale / 1e9

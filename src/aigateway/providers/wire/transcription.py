@@ -254,7 +254,7 @@ class OpenAITranscription:
             if body.get(key) is not None and not (self.task == "translate" and key == "language"):
                 form.append((key, str(body[key]), None, None))
         form.append(("response_format", upstream_format, None, None))
-        if upstream_format == "verbose_json":
+        if upstream_format == "verbose_json" and self.task == "transcribe":
             for granularity in body.get("timestamp_granularities") or []:
                 form.append(("timestamp_granularities[]", str(granularity), None, None))
         form.append(("file", data, filename, content_type))
