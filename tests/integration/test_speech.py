@@ -295,3 +295,32 @@ def test_upstream_cut_mid_stream_drops_the_client_and_bills_what_was_relayed(tts
     assert row["status"] == "stream_error" and row["unit_kind"] == "seconds"
     frames = len(got) // synth_audio.MP3_FRAME_BYTES
     assert row["output_units"] == frames * 24 and row["usage_estimated"] is True  # input tokens estimated
+
+
+@pytest.mark.parametrize(
+    ("model", "voice"),
+    [
+        ("openai/tts-1", "alloy"),
+        ("openai/gpt-4o-mini-tts", "coral"),
+        ("canopylabs/orpheus-v1-english", "troy"),
+        ("deepgram/aura-2-en", "orion"),
+        ("elevenlabs/eleven-v3", "JBFqnCBsd6RMkjVDRZzb"),
+        ("minimax/speech-2.6-turbo", "English_Graceful_Lady"),
+        ("mistral/voxtral-mini-tts", "en_paul_neutral"),
+    ],
+)
+def test_the_catalogs_tts_models_speak_in_test_mode(tts: Gateway, model: str, voice: str) -> None:
+    with tts.client(tts.test_key).audio.speech.with_streaming_response.create(
+        model=model, voice=voice, input=TEXT, response_format="pcm"
+    ) as response:
+        assert response.headers["x-provider"] == "simulated" and response.headers["x-model"] == model
+        data = response.read()
+    assert abs(len(data) // 48 - synth_audio.duration_ms(TEXT)) <= 1  # 24 kHz, 16-bit mono
+
+
+def test_a_tts_model_no_adapter_serves_says_so(tts: Gateway) -> None:
+    with pytest.raises(openai.APIStatusError) as exc:
+        tts.client(tts.test_key).audio.speech.create(
+            model="google/gemini-3.8-flash-tts", voice="Kore", input=TEXT
+        )
+    assert exc.value.status_code == 502 and "no adapter" in exc.value.message
