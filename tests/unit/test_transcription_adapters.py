@@ -88,6 +88,7 @@ def _entry() -> Any:
         ),
         ({"model": "m", "file": UploadedFile("a", "", b"x"), "temperature": "2"}, "temperature", 400),
         ({"model": "m", "file": UploadedFile("a", "", b"")}, "file", 400),
+        ({"model": "m", "file": UploadedFile("a", "", b"x"), "stream": "true"}, "stream", 400),
         ({"model": "m", "file": UploadedFile("a", "", b"x" * 1_000_001)}, "file", 413),
     ],
 )

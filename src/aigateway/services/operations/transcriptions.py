@@ -84,6 +84,10 @@ class TranscriptionsOperation:
                 "Invalid 'file': it must be an uploaded file (multipart/form-data).", param="file"
             )
         fields = validate_model(TranscriptionFields, {k: v for k, v in body.items() if k != "file"})
+        if body.get("stream") in (True, "true", "True", "1"):
+            raise InvalidRequest(
+                "Streamed transcriptions are not supported: leave 'stream' unset.", param="stream"
+            )
         if file is None and fields.audio_url is None:
             raise InvalidRequest("Missing 'file': upload the audio, or give its 'audio_url'.", param="file")
         if file is not None and fields.audio_url is not None:
