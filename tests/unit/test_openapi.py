@@ -25,8 +25,16 @@ from aigateway.app import create_app
 from aigateway.core import errors
 from aigateway.core.errors import InvalidRequest
 from aigateway.services.operations.chat_schema import validate_chat
+from aigateway.services.operations.classifications import ClassificationsOperation
+from aigateway.services.operations.detections import DetectionsOperation
 from aigateway.services.operations.embeddings import EmbeddingsOperation
+from aigateway.services.operations.images import ImagesOperation
+from aigateway.services.operations.moderations import ModerationsOperation
+from aigateway.services.operations.ocr import OcrOperation
 from aigateway.services.operations.rerank import RerankOperation
+from aigateway.services.operations.speech import SpeechOperation
+from aigateway.services.operations.transcriptions import TranscriptionsOperation
+from aigateway.services.operations.translations import TranslationsOperation
 from aigateway.settings import Settings
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.db import create_db_engine, migrate
@@ -38,6 +46,15 @@ GATEWAY_VALIDATES: dict[str, Any] = {
     "ChatCompletionRequest": validate_chat,
     "EmbeddingsRequest": EmbeddingsOperation().validate,
     "RerankRequest": RerankOperation("cohere/rerank-v3.5").validate,
+    "ImagesRequest": ImagesOperation().validate,
+    "ModerationRequest": ModerationsOperation("openai/omni-moderation").validate,
+    "TextTranslationRequest": TranslationsOperation("meta/m2m100-1.2b").validate,
+    "ClassificationRequest": ClassificationsOperation("huggingface/distilbert-sst-2").validate,
+    "DetectionRequest": DetectionsOperation("facebook/detr-resnet-50").validate,
+    "OcrRequest": OcrOperation("microsoft/trocr-base-printed").validate,
+    "SpeechRequest": SpeechOperation().validate,
+    "TranscriptionUrlRequest": TranscriptionsOperation("transcribe", 25 << 20).validate,
+    "TranslationUrlRequest": TranscriptionsOperation("translate", 25 << 20).validate,
 }
 # Documented response headers sent only in some circumstances (a thin wallet lowered the limit).
 CONDITIONAL_HEADERS = {"X-Output-Limit"}
@@ -283,6 +300,8 @@ def test_documented_examples_fit_their_schemas(document: dict[str, Any]) -> None
                     checked.add(f"{path} {status}")
     assert set(GATEWAY_VALIDATES) <= checked
     assert {"/v1/embeddings 200", "/v1/rerank 200", "/v1/chat/completions 200"} <= checked
+    modalities = ("images/generations", "moderations", "translations", "classifications", "detections", "ocr")
+    assert {f"/v1/{path} 200" for path in modalities} <= checked
     chat = document["paths"]["/v1/chat/completions"]["post"]
     sse = chat["responses"]["200"]["content"]["text/event-stream"]["example"]
     events = [line[len("data: ") :] for line in sse.splitlines() if line.startswith("data: ")]
