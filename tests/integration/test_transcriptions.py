@@ -232,6 +232,14 @@ def test_deepgram_recording_from_audio_url(stt: Gateway) -> None:
     assert [w["word"] for w in doc["words"]] == [w["punctuated_word"] for w in best["words"]]
     assert [w["start"] for w in doc["words"]] == [w["start"] for w in best["words"]]
     assert stt.ledger_row(rid)["input_units"] == 17566
+    with stt.http() as http:
+        too_big = http.post(
+            "/v1/audio/transcriptions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "rec/stt-deepgram", "audio_url": f"{stt.simulator.url}/sim-audio/30.wav"},
+        )
+    assert too_big.status_code == 400 and too_big.json()["error"]["param"] == "audio_url"
+    assert "larger than" in too_big.json()["error"]["message"]
     sent = stt.simulator.requests("rec:deepgram/listen-prerecorded-url")[-1]
     assert sent["headers"]["Authorization"].startswith("Token ")
 
