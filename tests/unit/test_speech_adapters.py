@@ -321,3 +321,18 @@ def test_mistral_sends_voice_id_and_decodes_base64_audio() -> None:
     assert translator.finish() == synth_audio.speech(TEXT, "flac")
     with pytest.raises(InvalidRequest):
         adapter.build_request(_body(response_format="aac"), Target("v"), vendor, KEY)
+
+
+def test_groq_orpheus_gets_its_own_voices() -> None:
+    def sent(upstream: str, voice: str | None) -> Any:
+        body = _body(voice=voice) if voice else {"model": "m", "input": TEXT}
+        req = OpenAISpeech().build_request(body, Target(upstream), VENDORS["groq"], KEY)
+        assert req.url == "https://api.groq.com/openai/v1/audio/speech"
+        return orjson.loads(req.body or b"").get("voice")
+
+    assert sent("canopylabs/orpheus-v1-english", "alloy") == "autumn"
+    assert sent("canopylabs/orpheus-v1-english", "Troy") == "troy"
+    assert sent("canopylabs/orpheus-v1-english", None) == "autumn"
+    assert sent("canopylabs/orpheus-arabic-saudi", "nova") == "fahad"
+    assert sent("canopylabs/orpheus-v1-english", "custom-voice") == "custom-voice"
+    assert sent("tts-1", "alloy") == "alloy"  # other models: as the client sent it

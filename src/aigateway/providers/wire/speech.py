@@ -49,6 +49,25 @@ MEDIA_TYPES = {
 DEFAULT_FORMAT = "mp3"
 PCM_RATE = 24_000  # OpenAI's pcm: 24 kHz, 16-bit signed little-endian, mono
 CHARS_PER_SECOND = 15  # speech rate assumed when the audio's length can be neither measured nor read
+# OpenAI's voice names (the SDK makes clients send one): no other vendor's voice is named so, so
+# elsewhere they leave the model's own voice in place.
+OPENAI_VOICES = frozenset(
+    [
+        "alloy",
+        "ash",
+        "ballad",
+        "coral",
+        "echo",
+        "fable",
+        "nova",
+        "onyx",
+        "sage",
+        "shimmer",
+        "verse",
+        "marin",
+        "cedar",
+    ]
+)
 
 
 def speech_format(body: dict[str, Any]) -> str:
@@ -250,6 +269,33 @@ class _SpeechAdapter:
         return error_from_json(status, raw, self.code_keys)
 
 
+# Canopy Labs' Orpheus on Groq speaks in its own voices; an OpenAI voice name (the SDK makes clients
+# send one) becomes the model's default voice (autumn; fahad for the Saudi Arabic model).
+ORPHEUS_VOICES = {
+    "canopylabs/orpheus-v1-english": (
+        "autumn",
+        frozenset({"autumn", "diana", "hannah", "austin", "daniel", "troy"}),
+    ),
+    "canopylabs/orpheus-arabic-saudi": (
+        "fahad",
+        frozenset({"abdullah", "fahad", "sultan", "lulwa", "noura", "aisha"}),
+    ),
+}
+
+
+def orpheus_voice(upstream: str, voice: str | None) -> str | None:
+    """The voice to send an Orpheus model, or None to send the client's as it is."""
+    known = ORPHEUS_VOICES.get(upstream)
+    if known is None:
+        return None
+    default, voices = known
+    if voice is not None and voice.lower() in voices:
+        return voice.lower()
+    if voice is None or voice.lower() in OPENAI_VOICES:
+        return default
+    return None  # a voice the gateway does not know: the provider says whether it exists
+
+
 class OpenAISpeech(_SpeechAdapter):
     """OpenAI's /audio/speech, and every API that copies it (Groq)."""
 
@@ -260,6 +306,9 @@ class OpenAISpeech(_SpeechAdapter):
     ) -> UpstreamRequest:
         fmt = speech_format(body)
         payload = {**body, "model": target.upstream_model}
+        voice = orpheus_voice(target.upstream_model, voice_of(body))
+        if voice is not None:
+            payload["voice"] = voice
         return UpstreamRequest(
             url=vendor.base_url.rstrip("/") + "/audio/speech",
             headers=auth_headers(vendor, credential),
@@ -283,25 +332,6 @@ DEEPGRAM_ENCODINGS: dict[str, dict[str, str]] = {
 }
 DEEPGRAM_DEFAULT_VOICE = "thalia"
 _DEEPGRAM_MODEL = re.compile(r"^(?P<family>aura(?:-2)?)-(?:(?P<voice>[a-z]+)-)?(?P<lang>[a-z]{2})$")
-# OpenAI's voice names (the SDK makes clients send one): none is a Deepgram voice, so they leave the
-# model's own voice in place.
-OPENAI_VOICES = frozenset(
-    {
-        "alloy",
-        "ash",
-        "ballad",
-        "coral",
-        "echo",
-        "fable",
-        "nova",
-        "onyx",
-        "sage",
-        "shimmer",
-        "verse",
-        "marin",
-        "cedar",
-    }
-)
 
 
 def deepgram_model(upstream: str, voice: str | None) -> str:
