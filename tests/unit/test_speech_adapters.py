@@ -13,7 +13,13 @@ from aigateway.core.errors import GatewayError, InvalidRequest, ProviderError, R
 from aigateway.core.pricing import Pricing, Usage
 from aigateway.providers.vendors import BUILTIN_VENDORS
 from aigateway.providers.wire.base import Target, UpstreamRequest
-from aigateway.providers.wire.speech import DeepgramSpeech, OpenAISpeech, SpeechTranslator, deepgram_model
+from aigateway.providers.wire.speech import (
+    DeepgramSpeech,
+    Mp3Counter,
+    OpenAISpeech,
+    SpeechTranslator,
+    deepgram_model,
+)
 from aigateway.providers.wire.speech_native import ElevenLabsSpeech, MiniMaxSpeech, MistralSpeech
 from aigateway.services.media_relay import StreamBroken, open_media
 from aigateway.services.operations.speech import SpeechOperation
@@ -172,6 +178,24 @@ def test_translator_measures_wav_and_pcm_and_bills_by_the_prices() -> None:
     flac.feed(synth_audio.speech(TEXT, "flac"))
     estimated = flac.usage({"output_per_second"})
     assert estimated.estimated and estimated.output_ms == round(len(TEXT) * 1000 / 15)
+
+
+@pytest.mark.parametrize("fmt", ["aac", "opus"])
+def test_aac_and_opus_seconds_are_counted_as_they_stream(fmt: str) -> None:
+    audio = synth_audio.speech(TEXT, fmt)
+    whole = _translator(fmt)
+    for i in range(0, len(audio), 37):
+        whole.feed(audio[i : i + 37])
+    ms = synth_audio.duration_ms(TEXT)
+    if fmt == "aac":
+        expected = synth_audio.aac_frames(ms) * 1024 * 1000 // 24_000
+    else:
+        expected = synth_audio.opus_frames(ms) * 20
+    assert abs((whole.measured_ms() or 0) - expected) <= 1
+    assert not whole.usage({"output_per_second"}).estimated
+    part = _translator(fmt)
+    part.feed(audio[: len(audio) * 3 // 4])  # Ogg counts whole pages (a second of audio each here)
+    assert 0 < (part.measured_ms() or 0) < expected
 
 
 def test_mp3_seconds_are_counted_from_its_frames_as_they_stream() -> None:
@@ -336,3 +360,11 @@ def test_groq_orpheus_gets_its_own_voices() -> None:
     assert sent("canopylabs/orpheus-arabic-saudi", "nova") == "fahad"
     assert sent("canopylabs/orpheus-v1-english", "custom-voice") == "custom-voice"
     assert sent("tts-1", "alloy") == "alloy"  # other models: as the client sent it
+
+
+def test_an_encoders_info_frame_is_not_counted_as_audio() -> None:
+    frame = synth_audio.MP3_SILENT_FRAME
+    info = frame[:21] + b"Info" + frame[25:]  # where LAME writes it in a mono MPEG-1 frame
+    counter = Mp3Counter()
+    counter.feed(info + frame * 10)
+    assert counter.ms == 240

@@ -5,9 +5,10 @@ object the gateway's media relay (services/media_relay.py) feeds each upstream p
 `SpeechTranslator` passes the audio on and meters it: characters of the input (what per-character
 models bill), an estimate of the input's tokens (token-priced models; no TTS upstream reports them),
 and the seconds of audio relayed, measured from the bytes for ``wav``, ``pcm`` (the WAV header's
-rate, or the wire's fixed PCM rate) and ``mp3`` (its frames), otherwise the provider's own figure,
-else an estimate from the text. Facts a call needs between build and relay (the text, the format,
-the PCM rate) travel in ``UpstreamRequest.context``.
+rate, or the wire's fixed PCM rate), ``mp3`` and ``aac`` (their frames) and ``opus`` (its Ogg
+granule positions); for ``flac`` the provider's own figure, else an estimate from the text. Facts a
+call needs between build and relay (the text, the format, the PCM rate) travel in
+``UpstreamRequest.context``.
 
 * OpenAI wire: ``POST {base}/audio/speech`` with the client's JSON (model replaced by the upstream's);
   the answer is the audio itself, chunked.
@@ -127,6 +128,7 @@ class Mp3Counter:
         self.samples_ms = 0.0
         self.started = False
         self.skip = 0  # bytes of an ID3v2 tag still to come
+        self.frames = 0
 
     def feed(self, data: bytes) -> None:
         if self.skip:
@@ -162,6 +164,11 @@ class Mp3Counter:
             length = per_frame // 8 * bitrate // rate + ((b2 >> 1) & 1)
             if pos + length > len(buf):
                 break
+            head = buf[pos + 4 : pos + 40]
+            if not self.frames and (b"Xing" in head or b"Info" in head):
+                pos += length  # the encoder's summary frame (LAME's Info), not audio
+                continue
+            self.frames += 1
             self.samples_ms += per_frame * 1000 / rate
             pos += length
         self.pending = buf[pos:]
@@ -169,6 +176,77 @@ class Mp3Counter:
     @property
     def ms(self) -> int:
         return int(self.samples_ms)
+
+
+_ADTS_RATES = (96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025, 8_000)
+
+
+class AdtsCounter:
+    """Counts the samples of the whole AAC ADTS frames seen so far (1024 per raw data block)."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.samples_ms = 0.0
+
+    def feed(self, data: bytes) -> None:
+        buf, pos = self.pending + data, 0
+        while pos + 7 <= len(buf):
+            if (
+                buf[pos] != 0xFF
+                or buf[pos + 1] & 0xF6 != 0xF0
+                or (buf[pos + 2] >> 2) & 15 >= len(_ADTS_RATES)
+            ):
+                pos += 1
+                continue
+            length = ((buf[pos + 3] & 3) << 11) | (buf[pos + 4] << 3) | (buf[pos + 5] >> 5)
+            if length < 7:
+                pos += 1
+                continue
+            if pos + length > len(buf):
+                break
+            blocks = (buf[pos + 6] & 3) + 1
+            self.samples_ms += blocks * 1024 * 1000 / _ADTS_RATES[(buf[pos + 2] >> 2) & 15]
+            pos += length
+        self.pending = buf[pos:]
+
+    @property
+    def ms(self) -> int:
+        return int(self.samples_ms)
+
+
+class OggOpusCounter:
+    """The length of an Ogg Opus stream so far: the last whole page's granule position, less the
+    pre-skip of its OpusHead, at Opus's 48 kHz."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.pre_skip = 0
+        self.granule = 0
+
+    def feed(self, data: bytes) -> None:
+        buf, pos = self.pending + data, 0
+        while pos + 27 <= len(buf):
+            if buf[pos : pos + 4] != b"OggS":
+                pos += 1
+                continue
+            segments = buf[pos + 26]
+            if pos + 27 + segments > len(buf):
+                break
+            body = pos + 27 + segments
+            end = body + sum(buf[pos + 27 : body])
+            if end > len(buf):
+                break
+            if buf[body : body + 8] == b"OpusHead" and end - body >= 12:
+                self.pre_skip = struct.unpack_from("<H", buf, body + 10)[0]
+            granule = struct.unpack_from("<q", buf, pos + 6)[0]
+            if granule > 0:
+                self.granule = granule
+            pos = end
+        self.pending = buf[pos:]
+
+    @property
+    def ms(self) -> int:
+        return max(0, self.granule - self.pre_skip) * 1000 // 48_000
 
 
 class SpeechTranslator:
@@ -186,7 +264,13 @@ class SpeechTranslator:
         self.media_type: str = ctx.get("media_type", MEDIA_TYPES[DEFAULT_FORMAT])
         self.relayed = 0  # bytes of audio passed on
         self.head = b""  # the first bytes, for a WAV header
-        self.mp3 = Mp3Counter() if self.format == "mp3" else None
+        self.counter: Mp3Counter | AdtsCounter | OggOpusCounter | None = None
+        if self.format == "mp3":
+            self.counter = Mp3Counter()
+        elif self.format == "aac":
+            self.counter = AdtsCounter()
+        elif self.format == "opus":
+            self.counter = OggOpusCounter()
         self.reported_ms: int | None = None  # the provider's own figure, where it gives one
         self.reported_chars: int | None = None
 
@@ -202,14 +286,14 @@ class SpeechTranslator:
             if len(self.head) < 512:
                 self.head += data[: 512 - len(self.head)]
             self.relayed += len(data)
-            if self.mp3 is not None:
-                self.mp3.feed(data)
+            if self.counter is not None:
+                self.counter.feed(data)
         return data
 
     def measured_ms(self) -> int | None:
-        """Milliseconds of the audio relayed so far, from its bytes (wav, pcm and mp3)."""
-        if self.mp3 is not None:
-            return self.mp3.ms if self.relayed else None
+        """Milliseconds of the audio relayed so far, from its bytes (all but flac)."""
+        if self.counter is not None:
+            return self.counter.ms if self.relayed else None
         if self.format == "pcm":
             return self.relayed * 1000 // (self.pcm_rate * 2)
         if self.format == "wav":
