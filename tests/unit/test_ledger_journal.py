@@ -109,6 +109,7 @@ def test_record_journals_one_line_and_flush_rotates_and_unlinks(
         entries = [_entry(account, n) for n in range(3)]
         for entry in entries:
             writer.record(entry)
+            await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         lines = _lines(first[0])
         assert [LedgerEntry.from_json_dict(line) for line in lines] == entries
         assert await writer.flush() is True
@@ -143,11 +144,14 @@ def test_a_failed_flush_keeps_the_segment_until_it_is_stored(
 
         writer._sink.write = flaky  # type: ignore[method-assign,assignment]
         writer.record(_entry(account, 1))
+        await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         writer.record(_entry(account, 2))
+        await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         sealed = _segments(journal)[0]
         assert await writer.flush() is False
         assert sealed.exists() and len(_lines(sealed)) == 2
         writer.record(_entry(account, 3))  # goes to the fresh segment
+        await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         fresh = [p for p in _segments(journal) if p != sealed]
         assert len(fresh) == 1 and len(_lines(fresh[0])) == 1
         assert _count(store.engine) == 0
@@ -170,6 +174,7 @@ def test_a_dead_process_journal_is_replayed_once_however_often_it_is_read(
         dead = _writer(store, journal)
         for n in range(5):
             dead.record(_entry(account, n, cost=100))
+            await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         # The first two reached storage before the crash; the segment was not unlinked yet.
         dead._sink.write(dead._buffer[:2])
         _abandon(dead)
@@ -274,9 +279,11 @@ def test_storage_down_at_shutdown_leaves_the_journal_for_the_next_start(
         writer = _writer(store, journal)
         writer._sink.write = down  # type: ignore[method-assign,assignment]
         writer.record(_entry(account, 1))
+        await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         await writer.close()
         assert sum(len(_lines(p)) for p in _segments(journal)) == 1
         writer.record(_entry(account, 2))  # settled after shutdown: a file of its own
+        await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         assert sum(len(_lines(p)) for p in _segments(journal)) == 2
 
         again = _writer(store, journal)
@@ -301,8 +308,10 @@ def test_backpressure_counts_entries_taken_but_not_stored(
         writer._sink.write = down  # type: ignore[method-assign,assignment]
         for n in range(3):
             writer.record(_entry(account, n))
+            await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         assert await writer.flush() is False  # taken, not stored
         writer.record(_entry(account, 3))
+        await asyncio.sleep(0)  # the iteration ends: its journal lines are written
         waiter = asyncio.create_task(writer.wait_for_room())
         await asyncio.sleep(0)
         assert not waiter.done()

@@ -2,9 +2,9 @@
 
 No API key: the signature is the credential (storage/blobs.py signs key and expiry). A changed key,
 expiry or signature answers 403, an expired URL 410, a blob that is gone 404; otherwise the blob
-with its own Content-Type. `RequestBase` (a tiny ASGI middleware) remembers the scheme and host each
-request reached the gateway at, so the URLs the gateway hands out are absolute and point back where
-the client came from (unless ``AIGATEWAY_PUBLIC_URL`` says otherwise).
+with its own Content-Type. The call shell (api/calls.py) remembers, for operations that mint URLs, the
+scheme and host each request reached the gateway at, so the URLs the gateway hands out are absolute
+and point back where the client came from (unless ``AIGATEWAY_PUBLIC_URL`` says otherwise).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import re
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aigateway.api.calls import request_id_of
-from aigateway.storage.blobs import BLOB_ROUTE, UrlSigner, request_base
+from aigateway.storage.blobs import BLOB_ROUTE, UrlSigner
 
 ROUTE = BLOB_ROUTE + "{key:path}"
 _HOST = re.compile(rb"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
@@ -59,15 +58,3 @@ async def get_blob(request: Request) -> Response:
     return Response(data, media_type=content_type, headers=headers)
 
 
-class RequestBase:
-    """Sets ``request_base`` to ``scheme://host`` of each HTTP request (the Host header as sent)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            host = next((v for k, v in scope["headers"] if k == b"host"), None)
-            if host and _HOST.match(host):
-                request_base.set(f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}")
-        await self.app(scope, receive, send)

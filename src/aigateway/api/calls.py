@@ -10,7 +10,7 @@ at the edge, so a bad one is a clear 400 and never a row the ledger cannot write
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +18,7 @@ import orjson
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from aigateway.api.errors import error_response
 from aigateway.api.sse import EventStreamResponse
@@ -25,38 +26,55 @@ from aigateway.core.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from aigateway.core.ledger import MAX_REQUEST_ID, MAX_TAG
 from aigateway.services.operations.base import Operation, UploadedFile
 from aigateway.services.pipeline import Completed, Gateway
+from aigateway.storage.blobs import set_request_base
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+_WANTED = frozenset({b"x-request-id", b"x-aig-tag", b"authorization", b"content-type", b"host"})
+
+
+def scan_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The few request headers a call needs, in one pass over the raw list (Starlette's Headers view
+    scans the whole list again for every lookup; measured, that showed on the hot path)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED and name not in found:
+            found[name] = value
+    return found
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(16)
 
 
 class ClientIds:
     """The client's correlation id and tag, as echoed (``echo``) and as stored (``request_id``).
 
-    Header values arrive decoded as latin-1 (the HTTP default); echoing the same string sends the
+    Header values arrive as bytes; echoing them decoded as latin-1 (the HTTP default) sends the
     client's exact bytes back, while the ledger stores the UTF-8 text the client meant.
     """
 
     __slots__ = ("echo", "request_id", "tag")
 
-    def __init__(self, request: Request) -> None:
-        inbound = request.headers.get("x-request-id")
+    def __init__(self, headers: dict[bytes, bytes]) -> None:
+        inbound = headers.get(b"x-request-id")
+        self.tag = None
         if inbound:
-            text = _utf8(inbound)
+            text = _text(inbound)
             if len(text) > MAX_REQUEST_ID or not text.isprintable():
                 # Checked before anything else, so the error itself can echo a safe id.
-                self.echo = self.request_id = "req_" + uuid.uuid4().hex
-                self.tag = None
+                self.echo = self.request_id = new_request_id()
                 raise InvalidRequest(
                     f"Invalid 'X-Request-Id' header: at most {MAX_REQUEST_ID} printable characters.",
                     param="X-Request-Id",
                 )
-            self.echo, self.request_id = inbound, text
+            self.echo, self.request_id = inbound.decode("latin-1"), text
         else:
-            self.echo = self.request_id = "req_" + uuid.uuid4().hex
-        tag = request.headers.get("x-aig-tag")
-        self.tag = None
+            self.echo = self.request_id = new_request_id()
+        tag = headers.get(b"x-aig-tag")
         if tag is not None:
-            text = _utf8(tag)
+            text = _text(tag)
             if not text or len(text) > MAX_TAG or not text.isprintable():
                 raise InvalidRequest(
                     f"Invalid 'x-aig-tag' header: 1 to {MAX_TAG} printable characters.", param="x-aig-tag"
@@ -64,19 +82,20 @@ class ClientIds:
             self.tag = text
 
 
-def _utf8(value: str) -> str:
+def _text(raw: bytes) -> str:
+    """A header value as the client meant it: UTF-8 when it is, else latin-1."""
     try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
+        return raw.decode("utf-8") if not raw.isascii() else raw.decode("ascii")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def request_id_of(request: Request) -> str:
     """The id to echo on a non-call route (a bad inbound id is replaced, never refused there)."""
     try:
-        return ClientIds(request).echo
+        return ClientIds(scan_headers(request.scope)).echo
     except InvalidRequest:
-        return "req_" + uuid.uuid4().hex
+        return new_request_id()
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -99,8 +118,8 @@ async def read_request(request: Request, operation: Operation, limit: int) -> An
     A form's text fields become strings (a field sent several times, or named ``x[]``, a list) and
     its files ``UploadedFile``s; the size limit applies to the whole body either way.
     """
-    content_type = request.headers.get("content-type", "")
-    if operation.multipart and content_type.startswith("multipart/form-data"):
+    content_type = request.headers.get("content-type", "") if operation.multipart else ""
+    if content_type.startswith("multipart/form-data"):
         raw = await read_body(request, limit)
         return await _form(raw, content_type)
     raw = await read_body(request, limit)
@@ -145,15 +164,20 @@ async def _form(raw: bytes, content_type: str) -> dict[str, Any]:
 def make_endpoint(gateway: Gateway, operation: Operation) -> Endpoint:
     ctx = gateway.ctx
     limit = ctx.settings.max_body_bytes
+    public_urls = getattr(operation, "public_urls", False)  # answers with URLs on this gateway
 
     async def endpoint(request: Request) -> Response:
+        headers = scan_headers(request.scope)
         try:
-            ids = ClientIds(request)
+            ids = ClientIds(headers)
         except InvalidRequest as exc:
-            return error_response(exc, "req_" + uuid.uuid4().hex)
+            return error_response(exc, new_request_id())
         request.state.request_id = ids.echo
+        if public_urls:
+            set_request_base(request.scope, headers.get(b"host"))
         try:
-            principal = await ctx.keys.authenticate(request.headers.get("authorization"))
+            authorization = headers.get(b"authorization")
+            principal = await ctx.keys.authenticate(authorization.decode("latin-1") if authorization else "")
         except GatewayError as exc:
             return error_response(exc, ids.echo)  # no account, so no ledger entry
         try:

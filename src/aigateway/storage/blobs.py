@@ -19,9 +19,10 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 BLOB_ROUTE = "/v1/blobs/"
@@ -32,6 +33,14 @@ SWEEP_EVERY = 128  # a local store sweeps expired blobs after every this many pu
 
 # The scheme and host the current request reached the gateway at ("https://gw.example"), if any.
 request_base: ContextVar[str | None] = ContextVar("aigateway_request_base", default=None)
+_HOST = re.compile(rb"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def set_request_base(scope: Mapping[str, Any], host: bytes | None) -> None:
+    """Remember ``scheme://host`` of the request being served (the Host header as sent), so the URLs
+    minted while serving it point where the client reached the gateway."""
+    if host and _HOST.match(host):
+        request_base.set(f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}")
 
 
 class BlobStore(Protocol):

@@ -81,6 +81,7 @@ class ImagesOperation:
     modalities = frozenset({"image"})
     streams = False
     multipart = False
+    public_urls = True  # its `url` answers point at this gateway: the shell records the request's host
 
     def __init__(self, sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.sleep = sleep
