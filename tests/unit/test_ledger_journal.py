@@ -62,6 +62,7 @@ def _entry(account: str, n: int, cost: int = 10) -> LedgerEntry:
 
 
 def _writer(store: AccountStore, journal: Path, **kw: object) -> LedgerWriter:
+    kw.setdefault("rotate_bytes", 0)  # these tests follow a segment per flush; see the rotation test
     return LedgerWriter(
         store.engine,
         store,
@@ -322,3 +323,28 @@ def test_backpressure_counts_entries_taken_but_not_stored(
 
     asyncio.run(scenario())
     assert _count(store.engine) == 4
+
+
+def test_small_segments_are_kept_across_flushes_and_unlinked_once_stored(
+    store: AccountStore, account: str, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal"
+
+    async def scenario() -> None:
+        writer = _writer(store, journal, rotate_bytes=10**9)
+        try:
+            writer.record(_entry(account, 1))
+            await asyncio.sleep(0)
+            first = _segments(journal)
+            assert await writer.flush() is True
+            assert _segments(journal) == first  # under the rotation size: the same segment carries on
+            writer.record(_entry(account, 2))
+            await asyncio.sleep(0)
+            assert len(_lines(first[0])) == 2
+            assert await writer.flush() is True
+            assert _count(store.engine) == 2
+        finally:
+            await writer.close()
+        assert _segments(journal) == []  # everything stored: a clean close unlinks it
+
+    asyncio.run(scenario())

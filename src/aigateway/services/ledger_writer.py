@@ -50,6 +50,9 @@ from aigateway.storage.accounts import AccountStore
 from aigateway.storage.ledger import LedgerSink, LedgerWriteResult
 
 log = logging.getLogger("aigateway.ledger")
+# A journal segment is handed over for unlinking once it holds this much (a replay after a crash then
+# reads at most about this much of lines already stored).
+ROTATE_BYTES = 4 * 1024 * 1024
 
 SEGMENT_GLOB = "ledger-*.jsonl"
 LEGACY_SPILL_GLOB = "ledger-spill-*.jsonl"
@@ -121,7 +124,8 @@ def _read_entries(segment: _Segment) -> list[LedgerEntry]:
 class LedgerJournal:
     """This process's append-only journal segments (see the module docstring)."""
 
-    def __init__(self, directory: Path, *, fsync: bool = False) -> None:
+    def __init__(self, directory: Path, *, fsync: bool = False, rotate_bytes: int = ROTATE_BYTES) -> None:
+        self._rotate_bytes = rotate_bytes
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self._fsync = fsync
@@ -129,6 +133,7 @@ class LedgerJournal:
         self._seq = 0
         self._live: list[_Segment] = []  # the segments holding the entries buffered since the last seal
         self._fd = -1
+        self._live_bytes = 0
         self._closed = False
         self._open()
 
@@ -155,6 +160,7 @@ class LedgerJournal:
         return _Segment(path, fd)
 
     def _open(self) -> None:
+        self._live_bytes = 0
         segment = self._new_segment()
         self._live.append(segment)
         self._fd = segment.fd
@@ -170,6 +176,7 @@ class LedgerJournal:
             return
         try:
             written = os.write(self._fd, line)
+            self._live_bytes += written
             if written != len(line):
                 raise OSError(f"short write to the ledger journal ({written} of {len(line)} bytes)")
             if self._fsync:
@@ -189,9 +196,18 @@ class LedgerJournal:
         finally:
             segment.release(unlink=False)
 
-    def seal(self) -> list[_Segment]:
+    def seal(self, *, force: bool = False) -> list[_Segment]:
         """Switch to a fresh segment and hand over the ones written so far (synchronous on purpose:
-        no entry can be recorded between the buffer being taken and this switch)."""
+        no entry can be recorded between the buffer being taken and this switch).
+
+        A segment under ``ROTATE_BYTES`` is kept (unless ``force``): its lines' entries are taken
+        with the batch all the same, and it is handed over with a later batch, which is stored after
+        this one (batches are stored in order), so unlinking it then is still safe; a replay skips
+        what is stored already. Measured: a fresh file, lock and unlink every flush (20 a second)
+        cost the event loop more than writing the lines did.
+        """
+        if not force and self._live_bytes < self._rotate_bytes:
+            return []
         sealed = self._live
         self._live = []
         try:
@@ -253,6 +269,7 @@ class LedgerWriter:
         legacy_spill_dir: Path | None = None,
         high_water: int = 50_000,
         fsync: bool = False,
+        rotate_bytes: int = ROTATE_BYTES,
     ) -> None:
         """``legacy_spill_dir`` defaults to ``spill/`` beside the journal (where earlier versions
         spilled at shutdown); ``fsync`` trades a disk wait per call for surviving a machine crash."""
@@ -261,7 +278,7 @@ class LedgerWriter:
         self._interval = interval_s
         self._batch_size = batch_size
         self._legacy_spill_dir = legacy_spill_dir or journal_dir.parent / "spill"
-        self._journal = LedgerJournal(journal_dir, fsync=fsync)
+        self._journal = LedgerJournal(journal_dir, fsync=fsync, rotate_bytes=rotate_bytes)
         self._sink = LedgerSink(engine)
         self._high_water = high_water
         self._drained = asyncio.Event()
