@@ -126,3 +126,17 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             return int(width), int(height)
         index += 2 + length
     return None
+
+
+def translated_text(request_context: dict[str, Any], text: str) -> tuple[bytes, Usage]:
+    """The answer and estimated usage of a dedicated translation model that reports no usage: the
+    text in and out counted by the gateway, one query, the characters translated."""
+    body = request_context["body"]
+    usage = Usage(
+        input_tokens=estimate(body["text"]),
+        output_tokens=estimate(text),
+        characters=len(body["text"]),
+        queries=1,
+        estimated=True,
+    )
+    return translation(body, request_context["model"], text, usage), usage

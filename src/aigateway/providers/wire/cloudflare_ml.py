@@ -82,15 +82,7 @@ class CloudflareTranslation(_CloudflareTask):
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
         result = result_of(raw)
         text = str(result["translated_text"])
-        body = request.context["body"]
-        usage = Usage(
-            input_tokens=answers.estimate(body["text"]),
-            output_tokens=answers.estimate(text),
-            characters=len(body["text"]),
-            queries=1,
-            estimated=True,
-        )
-        return TranslatedResponse(answers.translation(body, request.context["model"], text, usage), usage)
+        return TranslatedResponse(*answers.translated_text(request.context, text))
 
 
 class CloudflareClassification(_CloudflareTask):

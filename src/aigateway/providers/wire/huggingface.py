@@ -67,15 +67,7 @@ class HuggingFaceTranslation(_HuggingFaceTask):
         doc = orjson.loads(raw)
         first = doc[0] if isinstance(doc, list) else doc
         text = str(first["translation_text"])
-        body = request.context["body"]
-        usage = Usage(
-            input_tokens=answers.estimate(body["text"]),
-            output_tokens=answers.estimate(text),
-            characters=len(body["text"]),
-            queries=1,
-            estimated=True,
-        )
-        return TranslatedResponse(answers.translation(body, request.context["model"], text, usage), usage)
+        return TranslatedResponse(*answers.translated_text(request.context, text))
 
 
 class HuggingFaceClassification(_HuggingFaceTask):
