@@ -84,6 +84,21 @@ class Settings(BaseSettings):
     # The HMAC secret of signed URLs; unset, one is kept in <data_dir>/signing-secret (made on first use).
     signing_secret: str | None = Field(default=None, repr=False)
 
+    # Sub-accounts, caps, budgets and rate limits (docs/accounts.md).
+    # Redis shares wallets, caps, budgets and RPM counters among gateway processes (unset: in-process).
+    redis_url: str | None = Field(default=None, repr=False)
+    redis_prefix: str = "aig"  # every Redis key starts with it: one per deployment
+    # Redis unreachable: "closed" refuses calls (503 limits_unavailable); "open" uses the in-process book.
+    redis_failure: str = "closed"
+    # usage.threshold.exceeded fires when a cap's or budget's spend crosses each of these percentages.
+    usage_thresholds_pct: list[int] = Field(default_factory=lambda: [80, 100])
+    # balance.low fires when a wallet falls below this many cents.
+    balance_low_cents: int = 100
+    # How long a rotated-out sub-account key keeps working unless PATCH names its own grace period.
+    key_rotation_grace_s: int = 0
+    # The longest grace period PATCH accepts (7 days).
+    key_rotation_max_grace_s: int = 7 * 24 * 3600
+
     # Filled from the config file, not the environment.
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     models: list[dict[str, Any]] = Field(default_factory=list)

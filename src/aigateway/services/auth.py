@@ -16,15 +16,43 @@ from aigateway.storage.accounts import AccountStore
 
 
 @dataclass(frozen=True, slots=True)
+class SubAccountLimits:
+    """What a sub-account key carries: its cap, its period, its RPM limit and its default tag."""
+
+    sub_account_id: str
+    name: str
+    cap_nano: int
+    cap_period: str  # "month" | "lifetime"
+    rate_limit_rpm: int | None
+    default_tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     key_id: str
-    account_id: str
+    account_id: str  # the account whose wallet pays (a sub-account's parent)
     mode: str  # "live" or "test"
     is_admin: bool
+    scope: str = "manage"  # "manage" | "inference" | "sub_account" (admin-ness: is_admin)
+    sub_account: SubAccountLimits | None = None
+    key_rate_limit_rpm: int | None = None  # an optional per-key RPM limit
 
     @property
     def is_test(self) -> bool:
         return self.mode == "test"
+
+    @property
+    def sub_account_id(self) -> str | None:
+        return None if self.sub_account is None else self.sub_account.sub_account_id
+
+    @property
+    def kind(self) -> str:
+        """admin | manage | inference | sub_account: what the authorization matrix keys on."""
+        if self.sub_account is not None:
+            return "sub_account"
+        if self.is_admin:
+            return "admin"
+        return self.scope
 
 
 _MISSING = "Missing API key: send 'Authorization: Bearer sk-aig-...'."
