@@ -47,7 +47,7 @@ def test_migrations_create_tables_and_are_idempotent(store: AccountStore) -> Non
     assert {"accounts", "api_keys", "wallet_credits", "ledger", "ledger_quarantine"} <= tables
     with store.engine.connect() as conn:
         version = conn.execute(text("select version_num from alembic_version")).scalar_one()
-    assert version == "0003_ledger_lean_indexes"
+    assert version == "0004_sub_accounts"
 
 
 def test_bootstrap_creates_admin_once(store: AccountStore) -> None:

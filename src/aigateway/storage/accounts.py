@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Select, func, select, update
 
 from aigateway.core.keys import display_prefix, generate_key, hash_key, is_test_key, new_id
 from aigateway.core.ledger import utcnow
 from aigateway.storage.schema import accounts, api_keys, wallet_credits
+
+PARENT_SCOPES = ("manage", "inference")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,76 @@ class KeyRecord:
     mode: str
     is_admin: bool
     created_at: datetime
-    revoked_at: datetime | None
+    revoked_at: datetime | None  # also set (to expires_at) once a rotated-out key's grace is over
+    sub_account_id: str | None = None
+    scope: str = "manage"  # manage | inference | sub_account
+    expires_at: datetime | None = None
+    rate_limit_rpm: int | None = None
+
+
+def key_record(row: RowMapping, now: datetime | None = None) -> KeyRecord:
+    """A KeyRecord from a ``key_query`` row; a key past its expiry reads as revoked at that time."""
+    record = KeyRecord(**row)
+    if record.expires_at is None:
+        return record
+    expires = as_utc(record.expires_at)
+    if record.revoked_at is None and expires <= (now or utcnow()):
+        return replace(record, revoked_at=expires, expires_at=expires)
+    return replace(record, expires_at=expires)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC text); PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def key_query() -> Select[Any]:
+    """The columns of a KeyRecord (the key joined to its account for is_admin)."""
+    return select(
+        api_keys.c.id,
+        api_keys.c.account_id,
+        api_keys.c.name,
+        api_keys.c.prefix,
+        api_keys.c.mode,
+        accounts.c.is_admin,
+        api_keys.c.created_at,
+        api_keys.c.revoked_at,
+        api_keys.c.sub_account_id,
+        api_keys.c.scope,
+        api_keys.c.expires_at,
+        api_keys.c.rate_limit_rpm,
+    ).join(accounts, accounts.c.id == api_keys.c.account_id)
+
+
+def insert_key(
+    conn: Connection,
+    account_id: str,
+    name: str,
+    plain: str,
+    *,
+    scope: str = "manage",
+    sub_account_id: str | None = None,
+    rate_limit_rpm: int | None = None,
+) -> str:
+    """Insert a key row inside the caller's transaction; returns the key's id."""
+    key_id = new_id("key")
+    conn.execute(
+        api_keys.insert().values(
+            id=key_id,
+            account_id=account_id,
+            name=name,
+            key_hash=hash_key(plain),
+            prefix=display_prefix(plain),
+            mode="test" if is_test_key(plain) else "live",
+            created_at=utcnow(),
+            revoked_at=None,
+            sub_account_id=sub_account_id,
+            scope=scope,
+            expires_at=None,
+            rate_limit_rpm=rate_limit_rpm,
+        )
+    )
+    return key_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,67 +164,64 @@ class AccountStore:
         return Bootstrap(account_id, None if admin_key else live, test)
 
     # -- keys -----------------------------------------------------------------------------------
-    def create_key(self, account_id: str, name: str, *, test: bool = False) -> tuple[str, KeyRecord]:
+    def create_key(
+        self,
+        account_id: str,
+        name: str,
+        *,
+        test: bool = False,
+        scope: str = "manage",
+        rate_limit_rpm: int | None = None,
+    ) -> tuple[str, KeyRecord]:
+        """A parent-account key: ``scope`` "manage" (management rights) or "inference" (model calls only).
+
+        Sub-account keys are made by SubAccountStore, in the transaction that creates or rotates them.
+        """
+        if scope not in PARENT_SCOPES:
+            raise ValueError(f"a parent key's scope is one of {', '.join(PARENT_SCOPES)}, not {scope!r}")
         if self.get_account(account_id) is None:
             raise LookupError(f"no account {account_id}")
         plain = generate_key(test=test)
-        record = self._insert_key(account_id, name, plain)
+        record = self._insert_key(account_id, name, plain, scope=scope, rate_limit_rpm=rate_limit_rpm)
         return plain, record
 
-    def _insert_key(self, account_id: str, name: str, plain: str) -> KeyRecord:
-        key_id = new_id("key")
-        now = utcnow()
-        mode = "test" if is_test_key(plain) else "live"
+    def _insert_key(
+        self,
+        account_id: str,
+        name: str,
+        plain: str,
+        *,
+        scope: str = "manage",
+        rate_limit_rpm: int | None = None,
+    ) -> KeyRecord:
         with self.engine.begin() as conn:
-            conn.execute(
-                api_keys.insert().values(
-                    id=key_id,
-                    account_id=account_id,
-                    name=name,
-                    key_hash=hash_key(plain),
-                    prefix=display_prefix(plain),
-                    mode=mode,
-                    created_at=now,
-                    revoked_at=None,
-                )
-            )
+            insert_key(conn, account_id, name, plain, scope=scope, rate_limit_rpm=rate_limit_rpm)
         found = self.find_key(hash_key(plain))
         assert found is not None
         return found
 
-    @staticmethod
-    def _key_query() -> Select[Any]:
-        return select(
-            api_keys.c.id,
-            api_keys.c.account_id,
-            api_keys.c.name,
-            api_keys.c.prefix,
-            api_keys.c.mode,
-            accounts.c.is_admin,
-            api_keys.c.created_at,
-            api_keys.c.revoked_at,
-        ).join(accounts, accounts.c.id == api_keys.c.account_id)
-
     def find_key(self, key_hash: str) -> KeyRecord | None:
-        query = self._key_query().where(api_keys.c.key_hash == key_hash)
+        """The key with this hash; one past its ``expires_at`` comes back with ``revoked_at`` set."""
+        query = key_query().where(api_keys.c.key_hash == key_hash)
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return KeyRecord(**row) if row else None
+        return key_record(row) if row else None
 
     def get_key(self, key_id: str) -> KeyRecord | None:
         """A key by its id (``key_...``), revoked or not."""
-        query = self._key_query().where(api_keys.c.id == key_id)
+        query = key_query().where(api_keys.c.id == key_id)
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return KeyRecord(**row) if row else None
+        return key_record(row) if row else None
 
     def list_keys(self, account_id: str | None = None) -> list[KeyRecord]:
-        query = self._key_query()
+        query = key_query()
         if account_id:
             query = query.where(api_keys.c.account_id == account_id)
+        now = utcnow()
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(api_keys.c.created_at)).mappings().all()
-        return [KeyRecord(**r) for r in rows]
+        return [key_record(r, now) for r in rows]
 
     def revoke_key(self, key_id: str) -> bool:
         with self.engine.begin() as conn:

@@ -42,6 +42,12 @@ api_keys = Table(
     Column("mode", String(8), nullable=False),  # "live" or "test"
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Set for a sub-account's keys; the key's account_id stays the parent (whose wallet pays).
+    Column("sub_account_id", String(40), nullable=True, index=True),
+    Column("scope", String(16), nullable=False, server_default="manage"),  # manage|inference|sub_account
+    # A rotated-out key keeps working until then (the grace period); find_key reports it revoked after.
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("rate_limit_rpm", Integer, nullable=True),  # an optional per-key RPM limit
 )
 
 wallet_credits = Table(
@@ -120,4 +126,86 @@ ledger_quarantine = Table(
     Column("payload", Text, nullable=False),
     Column("error", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A parent account's customers or teams: each spends from the parent's wallet, never past its cap.
+sub_accounts = Table(
+    "sub_accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("external_ref", String(200), nullable=True),
+    Column("mode", String(8), nullable=False),  # "live" or "test"
+    Column("spend_cap_nanousd", BigInteger, nullable=False),
+    Column("cap_period", String(16), nullable=False, server_default="month"),  # month | lifetime
+    Column("rate_limit_rpm", Integer, nullable=True),
+    Column("default_tag", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Index("ix_sub_accounts_account_created", "account_id", "created_at"),
+)
+
+# A monthly (UTC) cap on one tag across an account and its sub-accounts.
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("tag", String(200), nullable=False),
+    Column("cap_nanousd", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("account_id", "tag", name="uq_budgets_account_tag"),
+)
+
+# What each cap's scope has spent per period, kept by the ledger flush in the ledger's transaction:
+# scope "sub:{sub_id}" (periods "YYYY-MM" and "lifetime") or "tag:{account_id}:{tag}" ("YYYY-MM").
+# Live, charged rows only. Admission loads caps' spent from here instead of summing the ledger.
+spend_periods = Table(
+    "spend_periods",
+    metadata,
+    Column("scope", String(300), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("spent_nanousd", BigInteger, nullable=False),
+)
+
+# Per-day totals of every ledger row (any status, any mode), kept by the ledger flush in the ledger's
+# transaction, so usage reports read a few thousand rows instead of summing a month of the ledger.
+# '' (not NULL) stands for "no sub-account" / "no tag", so the primary key can hold it.
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("sub_account_id", String(40), primary_key=True),
+    Column("tag", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("model", String(200), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("unit_kind", String(16), primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("cost_nanousd", BigInteger, nullable=False),
+    Column("input_units", BigInteger, nullable=False),
+    Column("output_units", BigInteger, nullable=False),
+    Index("ix_usage_rollups_account_day", "account_id", "day"),
+)
+
+# Events written in the transaction of the state change they report, for the webhook deliverer.
+# dedupe_key is unique and inserts skip a conflict, so an event is stored once however many
+# processes see the same crossing.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),  # evt_ + 12 hex of the ms clock + 12 random hex
+    Column("account_id", String(40), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON of the event's data
+    Column("dedupe_key", String(300), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+    Index("ix_outbox_delivered_created", "delivered_at", "created_at"),
 )
