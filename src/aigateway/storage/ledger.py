@@ -7,8 +7,10 @@ Built for writing beside a busy event loop, from a thread. Two measured traps sh
   wait out the loop's 5 ms switch interval, so ``executemany`` from a thread crawled at ~3k rows/s
   under load. One multi-row ``INSERT ... VALUES (...), (...)`` per slice of rows is one step: the
   thread takes the GIL a handful of times per batch, and the loop is never stalled by the write.
-So the fast path has no per-row step at all (no RETURNING, no lookups): one transaction of a few
-INSERTs, one debit per account and one balance read.
+So the fast path has no per-row step at all (no per-row RETURNING, no lookups): one transaction of a
+few INSERTs, one debit per account and one balance read, plus what the batch adds to the usage
+rollups and to spend per period (aggregated in Python first, one upsert row per group) and the outbox
+events of the thresholds it crossed (storage/ledger_effects.py).
 
 When that transaction fails on a row (a duplicate call id, a value a column cannot hold), one look-up
 sets aside the rows whose call ids are already stored, and the rest is bisected: each half goes in its
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -32,6 +33,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from aigateway.core.ledger import LedgerEntry, utcnow
+from aigateway.storage.ledger_effects import BatchSums, FlushEffects, default_balance_low, sums
 from aigateway.storage.schema import ledger, ledger_quarantine
 
 log = logging.getLogger("aigateway.ledger")
@@ -63,6 +65,8 @@ class LedgerWriteResult:
     """What became of a batch: every entry is exactly one of written, duplicate or quarantined."""
 
     balances: dict[str, int] = field(default_factory=dict)  # new balances of the accounts touched
+    # (scope, period) -> (amount this batch added, new stored spent) of every spend_periods row touched
+    spent: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     written: int = 0
     duplicates: int = 0  # already stored (or already quarantined): skipped, not debited again
     quarantined: int = 0
@@ -71,7 +75,15 @@ class LedgerWriteResult:
 class LedgerSink:
     """Prepared batch writer for one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        thresholds_pct: Sequence[int] = (80, 100),
+        balance_low_nanousd: int = default_balance_low(),
+    ) -> None:
+        """``thresholds_pct`` and ``balance_low_nanousd``: settings.usage_thresholds_pct and
+        settings.balance_low_cents, the crossings the flush writes outbox events for."""
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
         self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
@@ -80,6 +92,7 @@ class LedgerSink:
         self._inserts: dict[int, str] = {}
         m = self._mark
         self._debit = f"UPDATE accounts SET balance_nanousd = balance_nanousd - {m} WHERE id = {m}"
+        self._effects = FlushEffects(m, thresholds_pct, balance_low_nanousd)
 
     def _insert_sql(self, rows: int) -> str:
         sql = self._inserts.get(rows)
@@ -120,7 +133,7 @@ class LedgerSink:
         balances: dict[str, int] | None = None
         if todo:
             try:
-                balances = self._transaction(todo, accounts)
+                balances = self._transaction(todo, accounts, result)
                 result.written += len(todo)
             except _ROW_ERRORS as exc:
                 # Most often some rows are stored already (a retry after a commit whose answer was
@@ -142,12 +155,11 @@ class LedgerSink:
 
     # -- the fast path: one transaction ------------------------------------------------------------
     def _transaction(
-        self, entries: Sequence[LedgerEntry], accounts: list[str] | None
+        self, entries: Sequence[LedgerEntry], accounts: list[str] | None, result: LedgerWriteResult
     ) -> dict[str, int] | None:
-        """Insert and debit in one transaction; read ``accounts``' balances in it when given."""
-        debits: dict[str, int] = defaultdict(int)
-        for entry in entries:
-            debits[entry.account_id] += entry.chargeable
+        """Insert, debit, roll up and count spend in one transaction (ledger_effects.py), merging the
+        spend into ``result``; returns ``accounts``' balances read in it when given."""
+        batch = sums(entries)
         with self.engine.begin() as conn:
             for start, size in _slices(len(entries)):
                 part = entries[start : start + size]
@@ -155,10 +167,31 @@ class LedgerSink:
                 for entry in part:
                     params.extend(self._values(entry))
                 conn.exec_driver_sql(self._insert_sql(len(part)), tuple(params))
-            charged = [(amount, account) for account, amount in debits.items() if amount]
-            if charged:
-                conn.exec_driver_sql(self._debit, charged)
-            return None if accounts is None else self._balances(conn, accounts)
+            self._effects.add_rollups(conn, batch.rollups)
+            spent, balances = self._charge(conn, batch, accounts)
+        _merge_spent(result, spent)
+        return balances
+
+    def _charge(
+        self, conn: Connection, batch: BatchSums, accounts: list[str] | None
+    ) -> tuple[dict[tuple[str, str], tuple[int, int]], dict[str, int] | None]:
+        """Debit the wallets and count spend per period, with the events of what that crossed.
+
+        Returns the spend and, when ``accounts`` is given, their balances (one read serves both).
+        """
+        # Sorted by account: concurrent flushes lock the wallets they share in one order.
+        charged = sorted(
+            ((amount, account) for account, amount in batch.debits.items() if amount), key=_second
+        )
+        spent: dict[tuple[str, str], tuple[int, int]] = {}
+        if not charged:
+            return spent, None if accounts is None else self._balances(conn, accounts)
+        conn.exec_driver_sql(self._debit, charged)
+        spent = self._effects.add_spend(conn, batch.spend)
+        debited = {account: amount for amount, account in charged}
+        balances = self._balances(conn, list(debited) if accounts is None else accounts)
+        self._effects.balance_events(conn, debited, balances)
+        return spent, None if accounts is None else balances
 
     def _balances(self, conn: Connection, accounts: list[str]) -> dict[str, int]:
         sql = f"SELECT id, balance_nanousd FROM accounts WHERE id IN ({self._marks(len(accounts))})"
@@ -169,7 +202,7 @@ class LedgerSink:
         if not entries:
             return
         try:
-            self._transaction(entries, None)
+            self._transaction(entries, None, result)
             result.written += len(entries)
             return
         except _ROW_ERRORS as exc:
@@ -193,7 +226,7 @@ class LedgerSink:
         # for being here.
         payload = json.dumps(entry.to_json_dict(), default=str, ensure_ascii=False)
         try:
-            self._quarantine(entry, payload, error, debit=True)
+            _merge_spent(result, self._quarantine(entry, payload, error, debit=True))
         except _ROW_ERRORS as second:
             # Even the debit was refused (an amount the balance column cannot hold): keep the entry,
             # without a debit, for a person to settle by hand.
@@ -217,7 +250,11 @@ class LedgerSink:
             )
         result.quarantined += 1
 
-    def _quarantine(self, entry: LedgerEntry, payload: str, error: str, *, debit: bool) -> None:
+    def _quarantine(
+        self, entry: LedgerEntry, payload: str, error: str, *, debit: bool
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """Keep the entry in ledger_quarantine; with ``debit``, charge it as the ledger would have
+        (wallet, spend per period, events), though it counts in no usage rollup."""
         row = {
             "call_id": _clean(entry.call_id)[:_QUARANTINE_KEY],
             "account_id": _clean(entry.account_id)[:_QUARANTINE_KEY],
@@ -228,8 +265,9 @@ class LedgerSink:
         }
         with self.engine.begin() as conn:
             conn.execute(ledger_quarantine.insert(), row)
-            if debit and entry.chargeable:
-                conn.exec_driver_sql(self._debit, (entry.chargeable, entry.account_id))
+            if debit:
+                return self._charge(conn, sums([entry], rollups=False), None)[0]
+        return {}
 
     # -- idempotence --------------------------------------------------------------------------------
     def _unknown(self, entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
@@ -251,6 +289,17 @@ class LedgerSink:
                 sql = f"SELECT call_id FROM {table} WHERE call_id IN ({self._marks(size)})"
                 found.update(r[0] for r in conn.exec_driver_sql(sql, tuple(call_ids[start : start + size])))
         return found
+
+
+def _second(pair: tuple[int, str]) -> str:
+    return pair[1]
+
+
+def _merge_spent(result: LedgerWriteResult, spent: dict[tuple[str, str], tuple[int, int]]) -> None:
+    """Add one transaction's spend to the batch's: amounts add up, the stored spent is the newest."""
+    for key, (amount, stored) in spent.items():
+        before = result.spent.get(key)
+        result.spent[key] = (amount + (before[0] if before else 0), stored)
 
 
 def _error_text(exc: BaseException) -> str:
