@@ -141,6 +141,8 @@ def test_rollups_and_spend_equal_the_ledger(engine: Engine) -> None:
             assert group.live.cost_nanousd == sum(e.cost_nanousd for e in tagged)
         by_sub = usage.by_sub_account(account, month)
         assert [g.key for g in by_sub.groups] == [None, *sorted(subs)]
+        assert (by_sub.live, by_sub.test) == (report.live, report.test)  # the account's totals
+        assert sum(g.live.cost_nanousd for g in by_sub.groups) == report.live.cost_nanousd
         for sub in subs:
             (one,) = usage.for_sub_account(account, sub, month).groups
             (same,) = [g for g in by_sub.groups if g.key == sub]

@@ -92,7 +92,7 @@ class LedgerSink:
         self._inserts: dict[int, str] = {}
         m = self._mark
         self._debit = f"UPDATE accounts SET balance_nanousd = balance_nanousd - {m} WHERE id = {m}"
-        self._effects = FlushEffects(m, thresholds_pct, balance_low_nanousd)
+        self._effects = FlushEffects(m, _slices, thresholds_pct, balance_low_nanousd)
 
     def _insert_sql(self, rows: int) -> str:
         sql = self._inserts.get(rows)

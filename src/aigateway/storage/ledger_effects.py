@@ -16,9 +16,10 @@ concurrent flushes each see their own step; the outbox's dedupe key makes a repe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -30,9 +31,10 @@ from aigateway.storage.spend import LIFETIME, sub_scope, tag_scope
 _ROLLUP_KEY = ("account_id", "sub_account_id", "tag", "day", "model", "mode", "unit_kind")
 _ROLLUP_SUMS = ("requests", "errors", "cost_nanousd", "input_units", "output_units")
 _SCOPE_WIDTH = 300  # spend_periods.scope
-_SLICE = 200  # upsert rows per statement (12 bound values each: far below SQLite's limit)
+_REPORT_KEY = ("account_id", "dimension", "group_key")
 
 SpendKey = tuple[str, str]  # (scope, period)
+Slices = Callable[[int], list[tuple[int, int]]]  # (start, length) pieces of n rows in fixed sizes
 
 
 def _day(entry: LedgerEntry, days: dict[date, str]) -> str:
@@ -107,45 +109,90 @@ def spend_deltas(groups: dict[tuple[str, str | None, str | None, str], int]) -> 
     return out
 
 
+def _add(into: dict[tuple[str, ...], list[int]], key: tuple[str, ...], sums: Sequence[int]) -> None:
+    found = into.get(key)
+    if found is None:
+        into[key] = list(sums)
+    else:
+        for i, value in enumerate(sums):
+            found[i] += value
+
+
 def _storable(scope: str) -> bool:
     return len(scope) <= _SCOPE_WIDTH and "\x00" not in scope
+
+
+class _Upsert:
+    """``INSERT .. VALUES (..), (..) ON CONFLICT (key) DO UPDATE`` adding to the stored sums.
+
+    Sent in the ledger's fixed statement sizes (``slices``), so the drivers' statement caches hold a
+    few statements per table rather than one per group count.
+    """
+
+    def __init__(
+        self, table: str, keys: Sequence[str], sums: Sequence[str], mark: str, slices: Slices
+    ) -> None:
+        row = "(" + ", ".join(mark for _ in (*keys, *sums)) + ")"
+        added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+        self._row = row
+        self._head = f"INSERT INTO {table} ({', '.join((*keys, *sums))}) VALUES "
+        self._tail = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
+        if table == "spend_periods":
+            self._tail += f" RETURNING {', '.join((*keys, *sums))}"
+        self._slices = slices
+        self._sql: dict[int, str] = {}
+
+    def run(self, conn: Connection, rows: Sequence[tuple[Sequence[object], Sequence[int]]]) -> list[Any]:
+        """Upsert ``rows`` of (key values, sums); returns what RETURNING gave (spend_periods)."""
+        out: list[Any] = []
+        for start, size in self._slices(len(rows)):
+            sql = self._sql.get(size)
+            if sql is None:
+                sql = self._sql[size] = self._head + ", ".join(self._row for _ in range(size)) + self._tail
+            params: list[object] = []
+            for key, sums in rows[start : start + size]:
+                params.extend(key)
+                params.extend(sums)
+            result = conn.exec_driver_sql(sql, tuple(params))
+            if result.returns_rows:
+                out.extend(result.all())
+        return out
 
 
 class FlushEffects:
     """The SQL of the flush's side effects for one engine (paramstyle) and one set of thresholds."""
 
-    def __init__(self, mark: str, thresholds_pct: Sequence[int], balance_low_nanousd: int) -> None:
+    def __init__(
+        self, mark: str, slices: Slices, thresholds_pct: Sequence[int], balance_low_nanousd: int
+    ) -> None:
         self._mark = mark
         self.thresholds = tuple(sorted(set(thresholds_pct)))
         self.balance_low = balance_low_nanousd
-        columns = ", ".join(_ROLLUP_KEY + _ROLLUP_SUMS)
-        self._rollup_row = "(" + ", ".join(mark for _ in _ROLLUP_KEY + _ROLLUP_SUMS) + ")"
-        added = ", ".join(f"{c} = usage_rollups.{c} + excluded.{c}" for c in _ROLLUP_SUMS)
-        self._rollup_head = f"INSERT INTO usage_rollups ({columns}) VALUES "
-        self._rollup_tail = f" ON CONFLICT ({', '.join(_ROLLUP_KEY)}) DO UPDATE SET {added}"
-        self._spend_row = f"({mark}, {mark}, {mark})"
-        self._spend_head = "INSERT INTO spend_periods (scope, period, spent_nanousd) VALUES "
-        self._spend_tail = (
-            " ON CONFLICT (scope, period) DO UPDATE"
-            " SET spent_nanousd = spend_periods.spent_nanousd + excluded.spent_nanousd"
-            " RETURNING scope, period, spent_nanousd"
+        sums = _ROLLUP_SUMS
+        self._rollups = _Upsert("usage_rollups", _ROLLUP_KEY, sums, mark, slices)
+        self._monthly = _Upsert(
+            "usage_monthly", (*_REPORT_KEY, "month", "model", "mode", "unit_kind"), sums, mark, slices
         )
+        self._daily = _Upsert("usage_daily", (*_REPORT_KEY, "day", "mode"), sums[:3], mark, slices)
+        self._spend = _Upsert("spend_periods", ("scope", "period"), ("spent_nanousd",), mark, slices)
 
     def _marks(self, count: int) -> str:
         return ", ".join(self._mark for _ in range(count))
 
     # -- rollups -----------------------------------------------------------------------------------
     def add_rollups(self, conn: Connection, groups: dict[tuple[str, ...], list[int]]) -> None:
+        """usage_rollups, and the reports' usage_monthly and usage_daily summed from the same groups."""
+        monthly: dict[tuple[str, ...], list[int]] = {}
+        daily: dict[tuple[str, ...], list[int]] = {}
+        for (account, sub, tag, day, model, mode, kind), sums in groups.items():
+            month = day[:7]
+            for dimension, key in (("tag", tag), ("sub", sub)):
+                _add(monthly, (account, dimension, key, month, model, mode, kind), sums)
+                _add(daily, (account, dimension, key, day, mode), sums[:3])
         # Sorted: concurrent flushes then lock the rows they share in one order (no deadlock).
-        rows = sorted(groups.items())
-        for start in range(0, len(rows), _SLICE):
-            part = rows[start : start + _SLICE]
-            params: list[object] = []
-            for key, sums in part:
-                params.extend(key)
-                params.extend(sums)
-            sql = self._rollup_head + ", ".join(self._rollup_row for _ in part) + self._rollup_tail
-            conn.exec_driver_sql(sql, tuple(params))
+        self._rollups.run(conn, sorted(groups.items()))
+        self._monthly.run(conn, sorted(monthly.items()))
+        self._daily.run(conn, sorted(daily.items()))
 
     # -- spend and its events ----------------------------------------------------------------------
     def add_spend(
@@ -155,16 +202,12 @@ class FlushEffects:
         deltas = spend_deltas(groups)
         if not deltas:
             return {}
-        rows = sorted(deltas.items())
         out: dict[SpendKey, tuple[int, int]] = {}
-        for start in range(0, len(rows), _SLICE):
-            part = rows[start : start + _SLICE]
-            params: list[object] = []
-            for (scope, period), amount in part:
-                params.extend((scope, period, amount))
-            sql = self._spend_head + ", ".join(self._spend_row for _ in part) + self._spend_tail
-            for scope, period, spent in conn.exec_driver_sql(sql, tuple(params)):
-                out[(scope, period)] = (deltas[(scope, period)], int(spent))
+        stored = self._spend.run(
+            conn, [((scope, period), (amount,)) for (scope, period), amount in sorted(deltas.items())]
+        )
+        for scope, period, spent in stored:
+            out[(scope, period)] = (deltas[(scope, period)], int(spent))
         self._threshold_events(conn, out)
         return out
 

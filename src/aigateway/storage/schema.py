@@ -192,6 +192,41 @@ usage_rollups = Table(
     Index("ix_usage_rollups_account_day", "account_id", "day"),
 )
 
+# The usage reports' own shapes, kept by the flush beside usage_rollups (from the same per-batch
+# aggregate): a month of usage_rollups is group x day x model x mode x kind, tens of thousands of rows
+# for a busy account, too many to sum within a report's 100 ms on SQLite; these hold exactly what a
+# report reads (per tag or per sub-account: by model for the month, and by day), so a report reads a
+# few hundred rows. dimension: "tag" (group_key the tag) or "sub" (the sub-account id); '' for none.
+usage_monthly = Table(
+    "usage_monthly",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("dimension", String(8), primary_key=True),
+    Column("group_key", String(200), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM, UTC
+    Column("model", String(200), primary_key=True),
+    Column("mode", String(8), primary_key=True),
+    Column("unit_kind", String(16), primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("cost_nanousd", BigInteger, nullable=False),
+    Column("input_units", BigInteger, nullable=False),
+    Column("output_units", BigInteger, nullable=False),
+)
+
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("dimension", String(8), primary_key=True),
+    Column("group_key", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("mode", String(8), primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("cost_nanousd", BigInteger, nullable=False),
+)
+
 # Events written in the transaction of the state change they report, for the webhook deliverer.
 # dedupe_key is unique and inserts skip a conflict, so an event is stored once however many
 # processes see the same crossing.

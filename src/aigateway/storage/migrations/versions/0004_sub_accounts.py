@@ -1,4 +1,5 @@
-"""Sub-accounts, key scopes and expiry, tag budgets, spend per period, usage rollups, the outbox.
+"""Sub-accounts, key scopes and expiry, tag budgets, spend per period, usage rollups (and the
+reports' monthly and daily shapes of them), the outbox.
 
 Existing keys become "manage" keys (what every key could do before); none belongs to a
 sub-account or expires. The ledger already has its sub_account_id column (0002). Rollups and spend
@@ -18,6 +19,9 @@ revision = "0004_sub_accounts"
 down_revision = "0003_ledger_lean_indexes"
 branch_labels = None
 depends_on = None
+
+
+_SUMS = ("requests", "errors", "cost_nanousd", "input_units", "output_units")
 
 
 def upgrade() -> None:
@@ -81,6 +85,23 @@ def upgrade() -> None:
     op.create_index("ix_usage_rollups_account_day", "usage_rollups", ["account_id", "day"])
 
     op.create_table(
+        "usage_monthly",
+        *_report_key(),
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("model", sa.String(200), primary_key=True),
+        sa.Column("mode", sa.String(8), primary_key=True),
+        sa.Column("unit_kind", sa.String(16), primary_key=True),
+        *(sa.Column(name, sa.BigInteger, nullable=False) for name in _SUMS),
+    )
+    op.create_table(
+        "usage_daily",
+        *_report_key(),
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("mode", sa.String(8), primary_key=True),
+        *(sa.Column(name, sa.BigInteger, nullable=False) for name in _SUMS[:3]),
+    )
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("account_id", sa.String(40), nullable=False),
@@ -97,8 +118,17 @@ def upgrade() -> None:
     _backfill()
 
 
+def _report_key() -> list[sa.Column[str]]:
+    return [
+        sa.Column("account_id", sa.String(40), primary_key=True),
+        sa.Column("dimension", sa.String(8), primary_key=True),
+        sa.Column("group_key", sa.String(200), primary_key=True),
+    ]
+
+
 def _backfill() -> None:
-    """Rollups of the rows already in the ledger (before 0004 no row had a sub-account)."""
+    """Rollups of the rows already in the ledger (before 0004 no row had a sub-account), and the
+    reports' tables summed from them."""
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         day = "substr(created_at, 1, 10)"
@@ -115,6 +145,19 @@ def _backfill() -> None:
         f" GROUP BY account_id, COALESCE(sub_account_id, ''), COALESCE(tag, ''), {day}, model, mode,"
         " unit_kind"
     )
+    for dimension, column in (("tag", "tag"), ("sub", "sub_account_id")):
+        op.execute(
+            "INSERT INTO usage_monthly (account_id, dimension, group_key, month, model, mode, unit_kind,"
+            " requests, errors, cost_nanousd, input_units, output_units)"
+            f" SELECT account_id, '{dimension}', {column}, substr(day, 1, 7), model, mode, unit_kind,"
+            " SUM(requests), SUM(errors), SUM(cost_nanousd), SUM(input_units), SUM(output_units)"
+            f" FROM usage_rollups GROUP BY account_id, {column}, substr(day, 1, 7), model, mode, unit_kind"
+        )
+        op.execute(
+            "INSERT INTO usage_daily (account_id, dimension, group_key, day, mode, requests, errors,"
+            f" cost_nanousd) SELECT account_id, '{dimension}', {column}, day, mode, SUM(requests),"
+            f" SUM(errors), SUM(cost_nanousd) FROM usage_rollups GROUP BY account_id, {column}, day, mode"
+        )
     op.execute(
         "INSERT INTO spend_periods (scope, period, spent_nanousd)"
         f" SELECT 'tag:' || account_id || ':' || tag, {month}, SUM(cost_nanousd) FROM ledger"
@@ -126,6 +169,8 @@ def _backfill() -> None:
 def downgrade() -> None:
     op.drop_index("ix_outbox_delivered_created", table_name="outbox")
     op.drop_table("outbox")
+    op.drop_table("usage_daily")
+    op.drop_table("usage_monthly")
     op.drop_index("ix_usage_rollups_account_day", table_name="usage_rollups")
     op.drop_table("usage_rollups")
     op.drop_table("spend_periods")
