@@ -1,4 +1,5 @@
-"""What a ledger batch changes besides its rows: usage rollups, spend per period, outbox events.
+"""What a ledger batch changes besides its rows: usage rollups (usage_rollups, and the reports'
+usage_monthly and usage_daily), spend per period, outbox events.
 
 Run by LedgerSink inside the transaction that inserts the rows and debits the wallets, so none of it
 can disagree with the ledger: a batch that rolls back takes its rollups, spend and events with it,
