@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aigateway.core.errors import AuthenticationError
 from aigateway.core.keys import hash_key, looks_like_key
 from aigateway.storage.accounts import AccountStore
+from aigateway.storage.subaccounts import SubAccountStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,15 @@ _REVOKED = "This API key has been revoked."
 
 
 class KeyCache:
-    def __init__(self, store: AccountStore, ttl_s: float, max_entries: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: AccountStore,
+        ttl_s: float,
+        max_entries: int = 100_000,
+        sub_accounts: SubAccountStore | None = None,
+    ) -> None:
         self._store = store
+        self._subs = sub_accounts
         self._ttl = ttl_s
         self._max = max_entries
         self._cache: dict[str, tuple[Principal | None, str, float]] = {}
@@ -87,15 +95,45 @@ class KeyCache:
         return principal
 
     async def _lookup(self, digest: str, now: float) -> tuple[Principal | None, str, float]:
-        record = await asyncio.to_thread(self._store.find_key, digest)
-        if record is None:
-            entry: tuple[Principal | None, str, float] = (None, _INVALID, now + self._ttl)
-        elif record.revoked_at is not None:
-            entry = (None, _REVOKED, now + self._ttl)
-        else:
-            principal = Principal(record.id, record.account_id, record.mode, record.is_admin)
-            entry = (principal, "", now + self._ttl)
+        principal, reason = await asyncio.to_thread(self._principal, digest)
+        entry: tuple[Principal | None, str, float] = (principal, reason, now + self._ttl)
         if len(self._cache) >= self._max:
             self._cache.clear()
         self._cache[digest] = entry
         return entry
+
+    def _principal(self, digest: str) -> tuple[Principal | None, str]:
+        """The key's principal (a sub-account key carries its limits), or why there is none."""
+        record = self._store.find_key(digest)
+        if record is None:
+            return None, _INVALID
+        if record.revoked_at is not None:
+            return None, _REVOKED
+        limits: SubAccountLimits | None = None
+        if record.sub_account_id is not None:
+            sub = None if self._subs is None else self._subs.get(record.account_id, record.sub_account_id)
+            if sub is None:  # deleted (its keys are revoked in the same transaction)
+                return None, _REVOKED
+            limits = SubAccountLimits(
+                sub.id, sub.name, sub.spend_cap_nanousd, sub.cap_period, sub.rate_limit_rpm, sub.default_tag
+            )
+        principal = Principal(
+            record.id,
+            record.account_id,
+            record.mode,
+            record.is_admin,
+            scope=record.scope,
+            sub_account=limits,
+            key_rate_limit_rpm=record.rate_limit_rpm,
+        )
+        return principal, ""
+
+    def invalidate_sub_account(self, sub_id: str) -> None:
+        """A sub-account changed or was deleted here: its keys are read again on their next use
+        (at once in this process; other processes re-read within ``ttl_s``)."""
+        for digest, (principal, _reason, _expiry) in list(self._cache.items()):
+            if principal is not None and principal.sub_account_id == sub_id:
+                del self._cache[digest]
+
+    def invalidate_all(self) -> None:
+        self._cache.clear()
