@@ -45,6 +45,13 @@ CF_PRICING = "https://developers.cloudflare.com/workers-ai/platform/pricing/ (20
 # Black Forest Labs' API pricing (1 credit = $0.01; FLUX.2 is priced per megapixel), read 2026-12-02.
 BFL_PRICING = "https://docs.bfl.ai/quick_start/pricing (read 2026-12-02)"
 DEEPGRAM_PRICING = "https://deepgram.com/pricing (as quoted 2026-05-13, read 2026-12-02)"
+# Hugging Face Inference Providers, "Pricing and Billing" (read 2026-12-02): hf-inference requests are
+# billed "based on the compute time x price of the underlying hardware"; the page's rate is a GPU machine
+# at $0.00012 per second. HF does not say which hardware serves a given model; the Inference Endpoints
+# list (huggingface.co/docs/inference-endpoints/pricing) prices CPUs from $0.033/h and GPUs from $0.50/h
+# (nvidia-t4 x1, $0.000139/s), so the published per-second rate is the one carried.
+HF_PRICING = "https://huggingface.co/docs/inference-providers/pricing (read 2026-12-02)"
+HF_COMPUTE = {"per_compute_second": "0.00012"}
 
 # fmt: off
 EXTRA_CATALOG: tuple[Spec, ...] = (
@@ -59,6 +66,9 @@ EXTRA_CATALOG: tuple[Spec, ...] = (
     m("huggingface", "distilbert-sst-2", "DistilBERT SST-2 (int8)", aliases=("distilbert-sst-2-int8",)),
     # Mistral OCR: per page (the snapshot's ocr_cost_per_page; annotations cost extra and are not carried).
     m("mistral", "mistral-ocr-latest", "Mistral OCR", "mistral/mistral-ocr-latest"),
+    # DETR ResNet-50 and TrOCR base (printed): the Hugging Face Inference API, billed per compute second.
+    m("facebook", "detr-resnet-50", "DETR ResNet-50"),
+    m("microsoft", "trocr-base-printed", "TrOCR base (printed)"),
 )
 
 # Llama Guard 3 8B and 4 12B are chat models that classify a conversation as safe or unsafe: they serve
@@ -139,6 +149,16 @@ CURATED_DEPLOYMENTS: dict[str, tuple[CuratedDeployment, ...]] = {
     ),
     # Workers AI "Other model pricing": @cf/huggingface/distilbert-sst-2-int8 $0.026 per M input tokens
     # (2394 neurons per M). Native API: POST .../ai/run/@cf/huggingface/distilbert-sst-2-int8 with {text}.
+    # hf-inference (router.huggingface.co/hf-inference/models/{org}/{model}): the image bytes in, boxes
+    # or the text out, billed by compute time at HF's published $0.00012 per second. Workers AI removed
+    # @cf/facebook/detr-resnet-50 from its public catalog in 2026-09 and never published a per-unit price
+    # for it, so it is not a deployment here.
+    "facebook/detr-resnet-50": (
+        CuratedDeployment("huggingface", "facebook/detr-resnet-50", "detection", HF_COMPUTE, HF_PRICING),
+    ),
+    "microsoft/trocr-base-printed": (
+        CuratedDeployment("huggingface", "microsoft/trocr-base-printed", "ocr", HF_COMPUTE, HF_PRICING),
+    ),
     "huggingface/distilbert-sst-2": (
         CuratedDeployment(
             "cloudflare",

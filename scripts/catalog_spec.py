@@ -33,43 +33,13 @@ and open-weight models only hosts price (Qwen, Gemma, ...: a host's price is not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from catalog_types import LabApi, Spec, m
 
 FEATURED = frozenset({
     "anthropic/claude-opus-4.7", "anthropic/claude-sonnet-4.6", "anthropic/claude-haiku-4.5",
     "openai/gpt-5.4", "openai/gpt-5.4-mini", "google/gemini-3.1-pro", "google/gemini-3-flash",
     "moonshot/kimi-k2.6", "minimax/m2.7", "xai/grok-4",
 })  # fmt: skip
-
-
-@dataclass(frozen=True)
-class LabApi:
-    """A deployment on the lab's own API that the snapshot has no entry for (see the module docstring)."""
-
-    upstream: str
-    price_source: str
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One curated catalog model: who made it, its slug and name, and the snapshot keys serving it."""
-
-    lab: str
-    model: str
-    name: str
-    keys: tuple[str, ...]
-    aliases: tuple[str, ...] = ()
-    lab_api: LabApi | None = None
-
-    @property
-    def id(self) -> str:
-        return f"{self.lab}/{self.model}"
-
-
-def m(
-    lab: str, model: str, name: str, *keys: str, aliases: tuple[str, ...] = (), lab_api: LabApi | None = None
-) -> Spec:
-    return Spec(lab=lab, model=model, name=name, keys=keys, aliases=aliases, lab_api=lab_api)
 
 
 FW = "fireworks_ai/accounts/fireworks/models/"

@@ -38,6 +38,8 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "novita": ("novita", "novita/"),
     "cloudflare": ("cloudflare", "cloudflare/"),
     "black_forest_labs": ("bfl", "black_forest_labs/"),
+    # No snapshot entry has it; listed so curated deployments may name the Hugging Face Inference API.
+    "huggingface": ("huggingface", "huggingface/"),
 }
 
 # The gateway provider that is each lab's own API (used for ordering checks and raw-id aliases).
@@ -104,8 +106,19 @@ ALLOWED_PRICES: dict[str, frozenset[str]] = {
     "moderation": frozenset({"input_per_mtok", "output_per_mtok"}),
     "translation": frozenset({"input_per_mtok", "output_per_mtok", "per_mchar", "per_query"}),
     "classification": frozenset({"input_per_mtok", "per_query"}),
-    "detection": frozenset({"per_image", "input_per_image", "per_query", "input_per_mtok"}),
-    "ocr": frozenset({"per_page", "input_per_image", "input_per_mtok", "output_per_mtok", "per_query"}),
+    "detection": frozenset(
+        {"per_image", "input_per_image", "per_query", "input_per_mtok", "per_compute_second"}
+    ),
+    "ocr": frozenset(
+        {
+            "per_page",
+            "input_per_image",
+            "input_per_mtok",
+            "output_per_mtok",
+            "per_query",
+            "per_compute_second",
+        }
+    ),
 }
 # A model of a modality must carry at least one key of each group.
 REQUIRED_PRICES: dict[str, tuple[frozenset[str], ...]] = {
@@ -120,8 +133,10 @@ REQUIRED_PRICES: dict[str, tuple[frozenset[str], ...]] = {
     # The same groups as core/catalog.py's loader requires of these modalities.
     "translation": (frozenset({"input_per_mtok", "per_query", "per_mchar"}),),
     "classification": (frozenset({"input_per_mtok", "per_query"}),),
-    "detection": (frozenset({"per_image", "input_per_image", "per_query", "input_per_mtok"}),),
-    "ocr": (frozenset({"per_page", "input_per_image", "input_per_mtok", "per_query"}),),
+    "detection": (
+        frozenset({"per_image", "input_per_image", "per_query", "input_per_mtok", "per_compute_second"}),
+    ),
+    "ocr": (frozenset({"per_page", "input_per_image", "input_per_mtok", "per_query", "per_compute_second"}),),
 }
 
 CAPABILITIES = (

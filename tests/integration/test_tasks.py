@@ -8,6 +8,7 @@ task through a prompt and structured output, billed in tokens at their chat pric
 from __future__ import annotations
 
 import base64
+import json
 import struct
 import uuid
 import zlib
@@ -219,6 +220,8 @@ def test_live_hf_ocr_and_faults(gateway: Gateway) -> None:
         ("/classifications", {"model": "huggingface/distilbert-sst-2", "input": "great"}),
         ("/classifications", {"input": "great"}),
         ("/ocr", {"model": "mistral/mistral-ocr-latest", "image_b64": IMAGE}),
+        ("/detections", {"image_b64": IMAGE}),  # the default model: the contract's DETR ResNet-50
+        ("/ocr", {"image_b64": IMAGE}),  # the default model: the contract's TrOCR base (printed)
         ("/translations", {"model": "openai/gpt-5.4-mini", **TRANSLATE}),
         (
             "/classifications",
@@ -236,3 +239,38 @@ def test_catalog_models_with_a_test_key(gateway: Gateway, path: str, body: dict[
     assert row["status"] == "ok" and row["mode"] == "test"
     if body.get("model") == "openai/gpt-5.4-mini":
         assert row["unit_kind"] == "tokens" and row["output_units"] > 0  # billed as the chat model
+
+
+@pytest.mark.parametrize(
+    ("modality", "model"), [("detection", "facebook/detr-resnet-50"), ("ocr", "microsoft/trocr-base-printed")]
+)
+def test_contract_vision_models_are_listed(gateway: Gateway, modality: str, model: str) -> None:
+    with httpx.Client(base_url=gateway.base_url, timeout=60) as http:
+        listed = http.get(
+            f"/models?modality={modality}", headers={"Authorization": f"Bearer {gateway.test_key}"}
+        )
+    assert listed.status_code == 200, listed.text
+    assert model in [m["id"] for m in listed.json()["data"]]
+    with httpx.Client(base_url=gateway.base_url, timeout=60) as http:
+        one = http.get(f"/models/{model}", headers={"Authorization": f"Bearer {gateway.test_key}"}).json()
+    assert [d["provider"] for d in one["deployments"]] == ["huggingface"]
+    assert one["deployments"][0]["pricing"]["per_compute_second"] == "0.00012"
+
+
+@pytest.mark.parametrize(
+    ("path", "model"), [("/detections", "facebook/detr-resnet-50"), ("/ocr", "microsoft/trocr-base-printed")]
+)
+def test_contract_vision_models_billed_per_compute_second(gateway: Gateway, path: str, model: str) -> None:
+    """Live through the Hugging Face simulator: no ``model`` given, billed by the measured upstream time
+    at $0.00012 a second, never $0, never more than the reserved ceiling (the upstream timeout)."""
+    answer = _post(gateway, path, {"image_b64": IMAGE})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model"] == model and answer.headers["x-unit-kind"] == "seconds"
+    seconds = Decimal(answer.headers["x-input-units"])
+    assert 0 < seconds <= 600 and answer.headers["x-output-units"] == "0"
+    assert Decimal(answer.headers["x-cost-cents"]) == seconds * Decimal("0.012")  # exact: $0.00012/s
+    row = gateway.ledger_row(_rid(answer))
+    assert row["status"] == "ok" and row["unit_kind"] == "seconds" and row["cost_nanousd"] > 0
+    meters = row["meters"] if isinstance(row["meters"], dict) else json.loads(row["meters"])
+    assert meters["compute_ms"] == int(seconds * 1000)
+    assert row["cost_nanousd"] == meters["compute_ms"] * 120  # $0.00012/s = 120 nano-dollars/ms

@@ -444,8 +444,8 @@ def test_extra_model_alias_clash_rejected(bundled: Catalog) -> None:
 
 # ------------------------------------------------------------------------ every modality over HTTP
 
-# A modality the bundled catalog has no model of (no published per-unit price for detection models yet).
-EMPTY_MODALITIES = {"detection"}
+# A modality the bundled catalog has no model of (none: DETR ResNet-50 is priced per compute second).
+EMPTY_MODALITIES: set[str] = set()
 
 
 def test_bundled_catalog_lists_every_modality(bundled: Catalog) -> None:

@@ -32,6 +32,7 @@ METER_OF = {
     "per_mchar": Usage(characters=1_000_000),
     "per_query": Usage(queries=1),
     "per_page": Usage(pages=1),
+    "per_compute_second": Usage(compute_ms=1000),
 }
 
 

@@ -343,6 +343,7 @@ def test_moderation_and_task_answers_match_the_documented_schemas(
     assert read.headers["x-unit-kind"] == "pages" and read.headers["x-input-units"] == "2"
     assert [p["index"] for p in read.json()["pages"]] == [0, 2] and read.json()["usage"]["pages"] == 2
     _post(client, key, "/v1/ocr", {"model": CHAT, "image_b64": PNG}, "OcrResponse", document)
+    _post(client, key, "/v1/ocr", {"image_b64": PNG}, "OcrResponse", document)  # the default: TrOCR
 
     bearer = {"Authorization": f"Bearer {key}"}
     for path, payload, status, param in (
@@ -353,7 +354,6 @@ def test_moderation_and_task_answers_match_the_documented_schemas(
         ("/v1/detections", {"model": CHAT}, 400, "image_url"),
         ("/v1/detections", {"model": "nobody/no-such-model", "image_b64": PNG}, 404, "model"),
         ("/v1/ocr", {"model": CHAT, "document_url": "https://example.com/a.pdf"}, 400, "document_url"),
-        ("/v1/ocr", {"image_b64": PNG}, 404, "model"),  # the default OCR model is not in the catalog
     ):
         failed = client.post(path, headers=bearer, json=payload)
         assert failed.status_code == status, (path, payload, failed.text)

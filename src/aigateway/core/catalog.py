@@ -45,8 +45,8 @@ _REQUIRED_PRICES: dict[str, tuple[tuple[str, ...], ...]] = {
     "moderation": (("input_per_mtok", "per_query"),),
     "translation": (("input_per_mtok", "per_query", "per_mchar"),),
     "classification": (("input_per_mtok", "per_query"),),
-    "detection": (("per_image", "input_per_image", "per_query", "input_per_mtok"),),
-    "ocr": (("per_page", "input_per_image", "input_per_mtok", "per_query"),),
+    "detection": (("per_image", "input_per_image", "per_query", "input_per_mtok", "per_compute_second"),),
+    "ocr": (("per_page", "input_per_image", "input_per_mtok", "per_query", "per_compute_second"),),
 }
 
 

@@ -27,6 +27,7 @@ OTHER_PRICE_KEYS = (
     "per_mchar",  # each million characters (text to speech)
     "per_query",  # each query (rerank search units, moderation calls)
     "per_page",  # each page read (OCR)
+    "per_compute_second",  # each second of the upstream's compute (Hugging Face hf-inference)
 )
 PRICE_KEYS = TOKEN_PRICE_KEYS + OTHER_PRICE_KEYS
 
@@ -85,7 +86,8 @@ class Usage:
     Token meters follow OpenAI's accounting: ``input_tokens`` includes cached and cache-write
     tokens; ``output_tokens`` includes reasoning tokens. Seconds are metered in milliseconds so that
     every meter is an integer. ``estimated`` marks usage the gateway counted itself because the
-    upstream never reported it (a stream cut short, an API that reports no usage).
+    upstream never reported it (a stream cut short, an API that reports no usage). ``compute_ms`` is
+    the upstream's compute time, for a provider that bills by it rather than by what it produced.
     """
 
     input_tokens: int = 0
@@ -100,6 +102,7 @@ class Usage:
     characters: int = 0
     queries: int = 0
     pages: int = 0
+    compute_ms: int = 0
     estimated: bool = False
 
     def meters(self) -> dict[str, int]:
@@ -120,6 +123,7 @@ _METER_NAMES = (
     "characters",
     "queries",
     "pages",
+    "compute_ms",
 )
 
 # What a price basis multiplies list prices by. A cache hit's fraction is the operator's choice.
@@ -170,6 +174,7 @@ def _usd(usage: Usage, pricing: Pricing) -> Decimal:
         + usage.characters * p.get("per_mchar", zero) / _MILLION
         + usage.queries * p.get("per_query", zero)
         + usage.pages * p.get("per_page", zero)
+        + Decimal(usage.compute_ms) * p.get("per_compute_second", zero) / _THOUSAND
     )
 
 
@@ -183,6 +188,7 @@ def _has_flat(usage: Usage) -> bool:
         or usage.characters
         or usage.queries
         or usage.pages
+        or usage.compute_ms
     )
 
 
@@ -216,6 +222,7 @@ def worst_case_nano(pricing: Pricing, bound: Usage) -> int:
             characters=bound.characters,
             queries=bound.queries,
             pages=bound.pages,
+            compute_ms=bound.compute_ms,
         )
         total += _usd(flat, pricing)
     return int((total * _NANO).to_integral_value(rounding=ROUND_UP))
@@ -248,6 +255,8 @@ class BilledUnits:
 def billed_units(usage: Usage, pricing: Pricing) -> BilledUnits:
     """The unit a call is billed in: the priced meter it used, tokens when nothing else applies."""
     p = pricing.prices
+    if usage.compute_ms and "per_compute_second" in p:
+        return BilledUnits("seconds", _seconds(usage.compute_ms), "0")
     if usage.queries and "per_query" in p:
         return BilledUnits("queries", str(usage.queries), "0")
     if usage.pages and "per_page" in p:

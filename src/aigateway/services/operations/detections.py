@@ -7,6 +7,10 @@ operator's ``default_detection_model``). Answer::
      "data": [{"label", "score", "box": {"x_min", "y_min", "x_max", "y_max"}}], "usage": {...}}
 
 Boxes are in pixels of the image, highest score first. A chat model needs the vision capability.
+
+A model priced per compute second (the Hugging Face Inference API bills hf-inference by compute time)
+is metered by the gateway's measured upstream time, as HF's answer body reports none; the reservation
+holds the most that can be: the upstream read timeout's worth of seconds, and the meter is capped there.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from aigateway.core.catalog import ModelEntry
 from aigateway.core.errors import InvalidRequest
+from aigateway.core.pricing import Usage
 from aigateway.providers.wire.chat_tasks import decode_b64
 from aigateway.providers.wire.chat_tasks_answers import image_size
 from aigateway.services.operations.translations import TaskOperation, TaskUsage
@@ -32,6 +37,8 @@ class ImageRequest(BaseModel):
     image_url: str | None = Field(default=None, min_length=1)
     image_b64: str | None = Field(default=None, min_length=1, max_length=MAX_IMAGE_B64)
     _fetch: bool = PrivateAttr(default=False)  # the image URL is downloaded for the upstream
+    _providers: tuple[str, ...] = PrivateAttr(default=())  # who may serve it (their timeouts bound it)
+    _compute_ceiling_ms: int = PrivateAttr(default=0)  # the most compute time the call can be billed
 
 
 class Box(BaseModel):
@@ -83,10 +90,17 @@ class ImageTaskOperation(TaskOperation):
             )
 
         parsed._fetch = needs_bytes(entry, parsed)
+        if "per_compute_second" in entry.pricing.prices or any(
+            d.pricing is not None and "per_compute_second" in d.pricing.prices for d in entry.deployments
+        ):
+            parsed._providers = tuple(d.provider for d in entry.deployments)
 
     async def prepare(self, body: dict[str, Any], parsed: Any, ctx: Any) -> None:
-        """Download an http(s) ``image_url`` for an upstream that takes images inline only
-        (Workers AI, Hugging Face), through the gateway's SSRF-guarded fetcher (providers/fetch.py)."""
+        """Work out the compute ceiling of a model billed by compute time, then download an http(s)
+        ``image_url`` for an upstream that takes images inline only (Workers AI, Hugging Face),
+        through the gateway's SSRF-guarded fetcher (providers/fetch.py)."""
+        if parsed._providers and ctx is not None:
+            parsed._compute_ceiling_ms = compute_ceiling_ms(ctx, parsed._providers)
         if not parsed._fetch:
             return
         fetcher = getattr(ctx, "fetcher", None)
@@ -108,6 +122,32 @@ class ImageTaskOperation(TaskOperation):
     def images(self, body: dict[str, Any]) -> int:
         return 1 if body.get("image_url") or body.get("image_b64") else 0
 
+    def bound(self, entry: ModelEntry, body: dict[str, Any], parsed: Any) -> Usage:
+        bound = super().bound(entry, body, parsed)
+        bound.compute_ms = getattr(parsed, "_compute_ceiling_ms", 0)
+        return bound
+
+    async def finish(self, translated: Any, finishing: Any) -> Any:
+        """Meter the compute time of a call priced by it: the upstream's time as the gateway measured
+        it (from the request sent to the answer read), at least 1 ms, at most the reserved ceiling."""
+        call = finishing.call
+        pricing = call.pricing
+        usage = translated.usage
+        if pricing is None or "per_compute_second" not in pricing.prices or usage is None:
+            return translated
+        if not usage.compute_ms:
+            ceiling = compute_ceiling_ms(finishing.ctx, (finishing.route.deployment.provider,))
+            usage.compute_ms = min(max(1, call.upstream_ms), ceiling)
+        return translated
+
+
+def compute_ceiling_ms(ctx: Any, providers: tuple[str, ...]) -> int:
+    """The longest an upstream call can run: its vendor's read timeout, else the gateway's."""
+    default = float(ctx.settings.upstream_timeout_s)
+    vendors = getattr(ctx, "vendors", {}) or {}
+    timeouts = [getattr(vendors.get(p), "timeout_s", None) or default for p in providers] or [default]
+    return int(max(timeouts) * 1000)
+
 
 def needs_bytes(entry: ModelEntry, parsed: Any) -> bool:
     """A dedicated model whose upstream takes the image inline, given an http(s) URL.
@@ -125,4 +165,4 @@ class DetectionsOperation(ImageTaskOperation):
     endpoint = "detections"
     modalities = frozenset({"detection", "text"})
     schema = ImageRequest
-    priced_by = ("input_per_image", "per_query")
+    priced_by = ("input_per_image", "per_query", "per_compute_second")

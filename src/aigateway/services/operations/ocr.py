@@ -47,7 +47,7 @@ class OcrOperation(ImageTaskOperation):
     endpoint = "ocr"
     modalities = frozenset({"ocr", "text"})
     schema = OcrRequest
-    priced_by = ("per_page", "input_per_image", "per_query", "output_per_mtok")
+    priced_by = ("per_page", "input_per_image", "per_query", "output_per_mtok", "per_compute_second")
 
     def cross_check(self, req: Any) -> None:
         check_image(req, document=True)
