@@ -63,8 +63,15 @@ class AuthenticationError(GatewayError):
     error_type = "authentication_error"
 
 
-class PermissionDenied(AuthenticationError):
+class PermissionDenied(GatewayError):
+    """A valid key that may not use this route (an inference-only key on a management route).
+
+    OpenAI answers such a key 403 (its SDKs raise PermissionDeniedError); the type is the
+    contract's ``permission_error``. Sub-account keys never see it: to them such routes are 404.
+    """
+
     status = 403
+    error_type = "permission_error"
 
 
 class BudgetExceeded(GatewayError):
@@ -96,3 +103,15 @@ class ServiceUnavailable(ProviderError):
     """The gateway itself cannot serve right now (shutting down, storage down)."""
 
     status = 503
+
+
+class LimitsUnavailable(ServiceUnavailable):
+    """The shared limits store (Redis) is unreachable and the deployment fails closed.
+
+    Refusing is the default because admitting calls without the shared counters would let several
+    processes jointly pass every cap (settings.redis_failure = "open" trades that for availability).
+    The contract's error types have no "service_unavailable", so this stays a 503 ``provider_error``;
+    ``reason`` carries "limits_unavailable" for logs and the message.
+    """
+
+    reason = "limits_unavailable"
