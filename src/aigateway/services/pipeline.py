@@ -169,7 +169,11 @@ class Gateway:
         try:
             return await self._run(call, body)
         except GatewayError as exc:
-            self.settle(call, None, status="error", http_status=exc.status, error=exc)
+            # An error after the provider did (and charged for) the work carries that work's usage
+            # (images generated but not delivered): it is billed. Any other error bills nothing.
+            spent = getattr(exc, "usage", None)
+            usage = spent if isinstance(spent, Usage) else None
+            self.settle(call, usage, status="error", http_status=exc.status, error=exc)
             raise
         except asyncio.CancelledError:
             self.settle(call, None, status="client_cancelled", http_status=499)
@@ -420,7 +424,7 @@ class Gateway:
             return call.cost
         call.settled = True
         usage = usage or Usage()
-        cost = self.price(call, usage) if status != "error" else 0
+        cost = self.price(call, usage)  # an error's usage is empty unless the provider charged for it
         call.cost = cost
         if call.reserved or cost:
             self.ctx.wallets.settle(call.principal.account_id, call.reserved, cost)

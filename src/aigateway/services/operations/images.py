@@ -14,6 +14,10 @@ test keys through the simulated transport), and answers in the client's ``respon
 or a URL on the gateway itself (the blob store, storage/blobs.py, signed, valid for
 ``image_url_ttl_s``), never a provider's short-lived URL. Billing: ``per_image`` times the images
 returned, and tokens where the model is priced in them (gpt-image's ``usage``, Gemini's text).
+
+Images the provider made but the gateway could not deliver (their URL could not be downloaded, the
+blob store refused them) were still charged to us by the provider: ``ImagesNotDelivered`` carries
+that usage, and the pipeline settles the call as an error (502) that is billed.
 """
 
 from __future__ import annotations
@@ -75,6 +79,18 @@ def output_tokens_bound(size: str | None) -> int:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class ImagesNotDelivered(ProviderError):
+    """The provider generated (and charged for) the images; the gateway could not hand them over.
+
+    ``usage`` is what the provider's answer metered: ``Gateway.call`` settles the call with it, so
+    the ledger row is an error that carries the cost the provider billed.
+    """
+
+    def __init__(self, message: str, usage: Usage) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
 class ImagesOperation:
     name = "images"
     endpoint = "images.generations"
@@ -123,12 +139,28 @@ class ImagesOperation:
         usage = translated.usage
         if "pending" in doc:
             doc, usage = await self._poll(doc, f)
-        images = [await self._image(item, f) for item in doc.get("data") or []]
-        if not images:
+        items = doc.get("data") or []
+        if not items:
             raise ProviderError(f"Provider '{f.route.vendor.name}' answered without an image.")
+        usage = _with_images(usage, len(items))
+        try:
+            doc["data"] = await self._deliver(items, f)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, GatewayError) else f"{type(exc).__name__}: {exc}"
+            raise ImagesNotDelivered(
+                f"Provider '{f.route.vendor.name}' generated {len(items)} image(s) the gateway could not "
+                f"deliver ({reason.rstrip('.')}). The provider charged for them, so this call is billed "
+                f"(call {f.call.call_id}).",
+                usage,
+            ) from exc
+        return TranslatedResponse(orjson.dumps(doc), usage, translated.upstream_id)
+
+    async def _deliver(self, items: list[Any], f: Finishing) -> list[dict[str, Any]]:
+        """Each answered image in the client's ``response_format``: base64, or a gateway URL."""
         wanted = f.request.context.get("response_format", "url")
         data = []
-        for index, (item, (raw, media_type)) in enumerate(zip(doc["data"], images, strict=True)):
+        for index, item in enumerate(items):
+            raw, media_type = await self._image(item, f)
             out: dict[str, Any] = {}
             if wanted == "b64_json":
                 out["b64_json"] = base64.b64encode(raw).decode("ascii")
@@ -137,10 +169,7 @@ class ImagesOperation:
             if isinstance(item.get("revised_prompt"), str):
                 out["revised_prompt"] = item["revised_prompt"]
             data.append(out)
-        doc["data"] = data
-        base = usage or Usage()
-        usage = Usage(**{**{k: getattr(base, k) for k in Usage.__slots__}, "output_images": len(data)})
-        return TranslatedResponse(orjson.dumps(doc), usage, translated.upstream_id)
+        return data
 
     async def _poll(self, doc: dict[str, Any], f: Finishing) -> tuple[dict[str, Any], Usage | None]:
         settings = f.ctx.settings
@@ -236,3 +265,9 @@ class ImagesOperation:
         key = f"images/{f.call.call_id}/{index}.{_EXTENSIONS.get(media_type, 'bin')}"
         await asyncio.to_thread(blobs.put, key, raw, media_type)
         return blobs.url(key, f.ctx.settings.image_url_ttl_s)
+
+
+def _with_images(usage: Usage | None, images: int) -> Usage:
+    """The provider's usage with the images it generated (what it bills per image)."""
+    base = usage or Usage()
+    return Usage(**{**{k: getattr(base, k) for k in Usage.__slots__}, "output_images": images})
