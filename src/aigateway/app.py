@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aigateway.api import account, models
+from aigateway.api import account, budgets, models, subaccounts, usage
 from aigateway.api.blobs import ROUTE as BLOB_ROUTE
 from aigateway.api.blobs import get_blob
 from aigateway.api.calls import Endpoint, make_endpoint
@@ -153,6 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(models.router)
     app.include_router(account.router)
+    app.include_router(subaccounts.router)
+    app.include_router(usage.router)
+    app.include_router(budgets.router)
     app.router.add_route(BLOB_ROUTE, get_blob, methods=["GET"])
 
     add_unbuilt_routes(app)

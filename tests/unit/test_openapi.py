@@ -20,6 +20,9 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
+from aigateway.api.budgets import BudgetCreate
+from aigateway.api.management import validate as validate_body
+from aigateway.api.subaccounts import SubAccountCreate, SubAccountUpdate
 from aigateway.api.unbuilt import UNBUILT
 from aigateway.app import create_app
 from aigateway.core import errors
@@ -55,6 +58,9 @@ GATEWAY_VALIDATES: dict[str, Any] = {
     "SpeechRequest": SpeechOperation().validate,
     "TranscriptionUrlRequest": TranscriptionsOperation("transcribe", 25 << 20).validate,
     "TranslationUrlRequest": TranscriptionsOperation("translate", 25 << 20).validate,
+    "SubAccountCreateRequest": lambda body: validate_body(SubAccountCreate, body),
+    "SubAccountUpdateRequest": lambda body: validate_body(SubAccountUpdate, body),
+    "BudgetRequest": lambda body: validate_body(BudgetCreate, body),
 }
 # Documented response headers sent only in some circumstances (a thin wallet lowered the limit).
 CONDITIONAL_HEADERS = {"X-Output-Limit"}

@@ -2,6 +2,10 @@
 
 Each answers the OpenAI-shaped envelope naming what is missing, so a client that calls ahead of the
 roadmap learns it at once. A route leaves this list when its operation is built.
+
+A request without a key gets the 501 (it learns nothing about any account). A request with a key
+is authorized first, as the built route will be: a bad key 401, and on the routes that will be
+management routes an inference-only key 403 and a sub-account key 404 (to it they do not exist).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
+from aigateway.api.authz import KINDS, MANAGERS, check
 from aigateway.api.calls import request_id_of
 
 # (method, path, what it is): the contract's paths not built yet.
@@ -30,26 +35,45 @@ UNBUILT: tuple[tuple[str, str, str], ...] = (
     ("GET", "/v1/batches", "batches"),
     ("GET", "/v1/batches/{id}", "batches"),
     ("POST", "/v1/batches/{id}/cancel", "batches"),
-    ("POST", "/v1/sub-accounts", "sub-accounts"),
-    ("GET", "/v1/sub-accounts", "sub-accounts"),
-    ("GET", "/v1/sub-accounts/{id}", "sub-accounts"),
-    ("PATCH", "/v1/sub-accounts/{id}", "sub-accounts"),
-    ("DELETE", "/v1/sub-accounts/{id}", "sub-accounts"),
-    ("GET", "/v1/sub-accounts/{id}/usage", "sub-account usage"),
     ("POST", "/v1/evals", "evals"),
     ("GET", "/v1/evals", "evals"),
     ("GET", "/v1/evals/{id}", "evals"),
     ("POST", "/v1/replays", "replays"),
     ("GET", "/v1/replays", "replays"),
     ("GET", "/v1/replays/{id}", "replays"),
-    ("GET", "/v1/usage/by-tag", "usage reports"),
-    ("GET", "/v1/usage/by-sub-account", "usage reports"),
-    ("POST", "/v1/budgets", "budgets"),
     ("DELETE", "/v1/cache", "the response cache"),
     ("GET", "/v1/webhook-secret", "webhooks"),
     ("POST", "/v1/webhook-secret/rotate", "webhooks"),
     ("GET", "/v1/health/providers", "provider health"),
 )
+
+
+# The routes that will be model calls (or, like the cache, scoped to the caller's own entries):
+# every key kind may use them. The others will be management routes.
+OPEN_TO_EVERY_KEY: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "/v1/videos/generations"),
+        ("POST", "/v1/audio/music"),
+        ("POST", "/v1/3d/generations"),
+        ("GET", "/v1/jobs/{id}"),
+        ("DELETE", "/v1/jobs/{id}"),
+        ("POST", "/v1/files"),
+        ("GET", "/v1/files"),
+        ("GET", "/v1/files/jobs/{job_id}/{filename}/signed"),
+        ("GET", "/v1/files/{id}"),
+        ("DELETE", "/v1/files/{id}"),
+        ("GET", "/v1/files/{id}/content"),
+        ("POST", "/v1/batches"),
+        ("GET", "/v1/batches"),
+        ("GET", "/v1/batches/{id}"),
+        ("POST", "/v1/batches/{id}/cancel"),
+        ("DELETE", "/v1/cache"),
+    }
+)
+
+
+def allowed_kinds(method: str, path: str) -> tuple[str, ...]:
+    return KINDS if (method, path) in OPEN_TO_EVERY_KEY else MANAGERS
 
 
 def _answer(method: str, path: str, what: str) -> object:
@@ -64,10 +88,16 @@ def _answer(method: str, path: str, what: str) -> object:
             }
         }
     )
+    kinds = allowed_kinds(method, path)
 
     async def not_built(request: Request) -> Response:
-        headers = {"X-Request-Id": request_id_of(request)}
-        return Response(body, status_code=501, headers=headers, media_type="application/json")
+        rid = request_id_of(request)
+        request.state.request_id = rid
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            who = await request.app.state.ctx.keys.authenticate(authorization)
+            check(request, who, kinds)
+        return Response(body, status_code=501, headers={"X-Request-Id": rid}, media_type="application/json")
 
     return not_built
 
