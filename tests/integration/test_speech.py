@@ -15,6 +15,7 @@ import struct
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 
 import httpx
 import openai
@@ -171,6 +172,55 @@ def test_per_character_model_bills_the_input_characters(tts: Gateway) -> None:
     assert row["unit_kind"] == "characters" and row["input_units"] == len(TEXT)
     assert row["cost_nanousd"] == len(TEXT) * 15_000  # $15 per million characters
     assert row["usage_estimated"] is False
+
+
+@pytest.mark.parametrize(
+    ("model", "voice", "per_mchar"),
+    [
+        ("sim/tts-1", "alloy", 15),
+        ("sim/tts-deepgram", "thalia", 30),
+        ("sim/tts-elevenlabs", "21m00Tcm4TlvDq8ikWAM", 180),
+    ],
+)
+def test_a_per_character_answer_carries_its_cost_before_the_audio(
+    tts: Gateway, model: str, voice: str, per_mchar: int
+) -> None:
+    """Per-character cost is known before the first byte: the streamed answer's headers say it, and
+    the ledger row agrees to the nano-dollar."""
+    rid = _rid()
+    raw = tts.client().audio.speech.with_raw_response.create(
+        model=model, voice=voice, input=TEXT, response_format="pcm", extra_headers={"X-Request-Id": rid}
+    )
+    assert raw.headers["x-unit-kind"] == "characters"
+    assert raw.headers["x-input-units"] == str(len(TEXT)) and raw.headers["x-output-units"] == "0"
+    cost_nano = len(TEXT) * per_mchar * 1000  # $N per million characters
+    assert Decimal(raw.headers["x-cost-cents"]) == Decimal(cost_nano) / 10_000_000
+    _check_container("pcm", raw.content)
+    row = tts.ledger_row(rid)
+    assert row["cost_nanousd"] == cost_nano and row["unit_kind"] == "characters"
+    free = tts.client(tts.test_key).audio.speech.with_raw_response.create(
+        model=model, voice=voice, input=TEXT, response_format="pcm"
+    )
+    assert free.headers["x-cost-cents"] == "0" and free.headers["x-unit-kind"] == "characters"
+
+
+@pytest.mark.parametrize(
+    ("model", "voice", "kind"),
+    [("sim/tts-mini", "coral", "seconds"), ("sim/tts-minimax", "English_Graceful_Lady", "characters")],
+)
+def test_a_cost_known_only_at_the_end_is_left_to_the_ledger(
+    tts: Gateway, model: str, voice: str, kind: str
+) -> None:
+    """Seconds of audio (and MiniMax's own character count, reported in its last event) are known only
+    when the stream ends: the headers say the unit, the ledger row has the cost."""
+    rid = _rid()
+    raw = tts.client().audio.speech.with_raw_response.create(
+        model=model, voice=voice, input=TEXT, response_format="wav", extra_headers={"X-Request-Id": rid}
+    )
+    assert raw.headers["x-unit-kind"] == kind and "x-cost-cents" not in raw.headers
+    assert "x-input-units" not in raw.headers and raw.content
+    row = tts.ledger_row(rid)
+    assert row["unit_kind"] == kind and row["cost_nanousd"] > 0
 
 
 def test_per_second_model_bills_the_seconds_measured_from_the_wav(tts: Gateway) -> None:

@@ -14,6 +14,12 @@ that the call settles however the stream ends:
   relayed; the client's connection is then dropped, so it cannot mistake the audio for complete;
 * the client hangs up: ``client_cancelled``; the upstream connection is closed (the provider stops)
   and the call is billed for what was produced so far.
+
+Cost headers: a model priced only per character costs the input's characters, known before the
+first byte, so its answer carries ``X-Cost-Cents``, ``X-Unit-Kind: characters``, ``X-Input-Units``
+and ``X-Output-Units: 0``, exactly what the ledger row will say. Models priced in tokens or seconds of
+audio (known only at the end), and a provider that reports its own character count at the end
+(MiniMax), carry ``X-Unit-Kind`` alone; their cost is in the ledger (GET /v1/usage, X-Call-Id).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from typing import TYPE_CHECKING, Protocol
 import aiohttp
 
 from aigateway.core.errors import GatewayError, ProviderError, UpstreamTimeout
-from aigateway.core.pricing import Usage
+from aigateway.core.money import nano_to_cents_str
+from aigateway.core.pricing import Usage, billed_units
 from aigateway.providers.wire.base import UpstreamResponse
 
 if TYPE_CHECKING:
@@ -43,6 +50,10 @@ class MediaTranslator(Protocol):
     def finish(self) -> bytes: ...
 
     def usage(self, priced: Collection[str]) -> Usage: ...
+
+
+# Price keys whose cost a speech call knows before its first byte (they meter only its input text).
+_KNOWN_UPFRONT = frozenset({"per_mchar"})
 
 
 class StreamBroken(Exception):
@@ -93,7 +104,30 @@ async def open_media(
             usage = translator.usage(_priced(call))
             gateway.settle(call, usage, status="client_cancelled", http_status=499)
 
-    return Streaming(chunks, gateway.stream_headers(call), call, abandoned, media_type=translator.media_type)
+    headers = {**gateway.stream_headers(call), **cost_headers(gateway, call, translator)}
+    return Streaming(chunks, headers, call, abandoned, media_type=translator.media_type)
+
+
+def cost_headers(gateway: Gateway, call: Call, translator: MediaTranslator) -> dict[str, str]:
+    """The cost headers a streamed speech answer can carry before its first byte (module docstring)."""
+    priced = set(_priced(call))
+    if not priced:
+        return {}
+    if priced <= _KNOWN_UPFRONT and not getattr(translator, "counts_at_end", False):
+        usage = translator.usage(priced)
+        units = billed_units(usage, call.pricing) if call.pricing is not None else None
+        if units is not None and units.kind == "characters":
+            return {
+                "X-Cost-Cents": nano_to_cents_str(gateway.price(call, usage)),
+                "X-Unit-Kind": units.kind,
+                "X-Input-Units": units.input,
+                "X-Output-Units": units.output,
+            }
+    if "output_per_second" in priced or "input_per_second" in priced:
+        return {"X-Unit-Kind": "seconds"}
+    if priced & {"input_per_mtok", "output_per_mtok"}:
+        return {"X-Unit-Kind": "tokens"}
+    return {"X-Unit-Kind": "characters"}
 
 
 async def _relay(

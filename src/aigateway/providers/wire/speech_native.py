@@ -131,6 +131,7 @@ class MiniMaxTranslator(SpeechTranslator):
     """Decodes MiniMax's hex audio from its event stream or its whole JSON answer."""
 
     wrapped = True
+    counts_at_end = True  # its last event reports the characters it bills (usage_characters)
 
     def __init__(self, request: UpstreamRequest) -> None:
         super().__init__(request)
