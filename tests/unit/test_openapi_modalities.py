@@ -443,7 +443,9 @@ def test_speech_streams_audio_in_a_documented_media_type(
         assert answer.headers["content-type"].split(";")[0] == media_type
         assert media_type in document["paths"]["/v1/audio/speech"]["post"]["responses"]["200"]["content"]
         _check_headers(document, "/v1/audio/speech", answer.headers, stream=True)
-        assert answer.headers["x-request-id"] == "req-speech" and "x-cost-cents" not in answer.headers
+        assert answer.headers["x-request-id"] == "req-speech"
+        # priced per character: the cost is known before the first byte (0 for a test key)
+        assert answer.headers["x-cost-cents"] == "0" and answer.headers["x-unit-kind"] == "characters"
     assert len(audio) > 100 and audio.startswith(magic)
     failed = client.post("/v1/audio/speech", headers=headers, json={**body, "speed": 9})
     assert failed.status_code == 400 and failed.json()["error"]["param"] == "speed"
