@@ -1,4 +1,5 @@
-"""The ``aigateway`` command: serve, migrate, keys, balance, models."""
+"""The ``aigateway`` command: serve, migrate, keys, balance, models; sub-accounts (cli_subaccounts.py)
+and usage (cli_usage.py)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,32 @@ import threading
 import time
 import tomllib
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from alembic.util import CommandError
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from aigateway.cli_common import (
+    ConfigOpt,
+    console,
+    db_reason,
+    fail,
+    no_account,
+    one_line,
+    open_engine,
+    open_store,
+    require_text,
+    resolve_account,
+)
+from aigateway.cli_subaccounts import subaccounts_app
+from aigateway.cli_usage import usage_cmd
 from aigateway.core.catalog import CatalogError, load_catalog
 from aigateway.core.money import NANO_PER_USD, nano_to_usd_str, usd_to_nano
 from aigateway.settings import Settings, load_settings
 from aigateway.storage.accounts import AccountStore
-from aigateway.storage.db import create_db_engine, migrate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="AIgateway: one OpenAI-compatible API.")
 keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
@@ -35,92 +45,13 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(balance_app, name="balance")
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts (each has its own wallet and keys).")
 app.add_typer(accounts_app, name="accounts")
-
-
-def _make_console() -> Console:
-    # Piped output (scripts, CI) gets wide lines rather than truncated table cells.
-    return Console(width=None if sys.stdout.isatty() else 250)
-
-
-console = _make_console()
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file (AIGATEWAY_CONFIG).")]
+app.add_typer(subaccounts_app, name="sub-accounts")
+app.command("usage")(usage_cmd)
 
 
 # A wallet holds a signed 64-bit number of nano-dollars: one credit may not be larger than that.
 _MAX_CREDIT_NANO = 2**63 - 1
 _MAX_CREDIT_USD = Decimal(_MAX_CREDIT_NANO) / NANO_PER_USD
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    """End the command with one line on stderr (1: it failed, 2: it was called wrongly)."""
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _one_line(text: str, limit: int = 400) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith((".", "?", "!")) else text + "."
-
-
-def _db_reason(exc: BaseException) -> str:
-    """What the database (or its driver) said, without SQLAlchemy's statement and links."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        return _one_line(str(exc.orig)) or type(exc.orig).__name__
-    return _one_line(str(exc).split("\n(Background on this error")[0]) or type(exc).__name__
-
-
-def _shown_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except SQLAlchemyError:
-        return "(unparseable URL)"
-
-
-def _engine(settings: Settings) -> Engine:
-    """A migrated engine, or one line saying why the database cannot be used."""
-    url = settings.resolved_database_url
-    hint = "Check AIGATEWAY_DATABASE_URL (or database_url in the config file)."
-    try:
-        engine = create_db_engine(url)
-    except SQLAlchemyError as exc:
-        _fail(_sentence(f"Not a usable database URL {_shown_url(url)}: {_db_reason(exc)}") + f" {hint}")
-    except ImportError as exc:
-        _fail(_sentence(f"No driver for the database {_shown_url(url)}: {exc}") + f" {hint}")
-    except OSError as exc:
-        _fail(f"Cannot create the database directory for {_shown_url(url)}: {exc}")
-    try:
-        migrate(engine)
-    except (SQLAlchemyError, CommandError) as exc:
-        engine.dispose()
-        _fail(_sentence(f"Cannot use the database {_shown_url(url)}: {_db_reason(exc)}") + f" {hint}")
-    return engine
-
-
-def _store(settings: Settings) -> AccountStore:
-    return AccountStore(_engine(settings))
-
-
-def _no_account(account_id: str) -> NoReturn:
-    _fail(f"No account '{account_id}'. `aigateway accounts list` shows them.")
-
-
-def _account(store: AccountStore, account: str | None) -> str:
-    """The account named (which must exist), else the admin account (created on first use)."""
-    if account:
-        if store.get_account(account) is None:
-            _no_account(account)
-        return account
-    admin = store.admin_account_id()
-    if admin is None:
-        store.bootstrap()
-        admin = store.admin_account_id()
-    assert admin is not None
-    return admin
 
 
 @app.command()
@@ -143,14 +74,14 @@ def serve(
             os.environ[f"AIGATEWAY_{key.upper()}"] = str(value)
     settings = load_settings()
     if not 1 <= settings.port <= 65535:
-        _fail(f"The port must be between 1 and 65535, not {settings.port} (AIGATEWAY_PORT).")
+        fail(f"The port must be between 1 and 65535, not {settings.port} (AIGATEWAY_PORT).")
     if settings.workers < 1:
-        _fail(f"At least one worker is needed, not {settings.workers} (AIGATEWAY_WORKERS).")
+        fail(f"At least one worker is needed, not {settings.workers} (AIGATEWAY_WORKERS).")
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     load_catalog(settings.catalog_path, extra_models=settings.models)  # fail fast on a bad catalog or config
-    engine = _engine(settings)
+    engine = open_engine(settings)
     boot = AccountStore(engine).bootstrap(settings.admin_key)
     engine.dispose()
     if boot.admin_key or boot.test_key:
@@ -218,7 +149,7 @@ def _run_server(settings: Settings) -> None:
 @app.command("migrate")
 def migrate_cmd(config: ConfigOpt = None) -> None:
     """Apply pending database migrations."""
-    engine = _engine(load_settings(config=config))
+    engine = open_engine(load_settings(config=config))
     console.print(f"migrated {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -227,13 +158,18 @@ def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key.")] = "key",
     account: Annotated[str | None, typer.Option(help="Account id (default: the admin account).")] = None,
     test: Annotated[bool, typer.Option("--test", help="A test-mode key (simulated, never charged).")] = False,
+    inference_only: Annotated[
+        bool,
+        typer.Option("--inference-only", help="Model calls and the balance only: no management routes."),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    _require_text(name, "--name")
-    store = _store(load_settings(config=config))
-    plain, record = store.create_key(_account(store, account), name, test=test)
-    console.print(f"{record.id}  {record.mode}  account {record.account_id}")
+    require_text(name, "--name")
+    store = open_store(load_settings(config=config))
+    scope = "inference" if inference_only else "manage"
+    plain, record = store.create_key(resolve_account(store, account), name, test=test, scope=scope)
+    console.print(f"{record.id}  {record.mode}  account {record.account_id}  {record.scope}")
     print(plain)
 
 
@@ -243,9 +179,9 @@ def keys_list(
     config: ConfigOpt = None,
 ) -> None:
     """List keys (prefixes only: the keys themselves are not stored)."""
-    store = _store(load_settings(config=config))
+    store = open_store(load_settings(config=config))
     if account and store.get_account(account) is None:
-        _no_account(account)
+        no_account(account)
     table = Table("id", "name", "prefix", "mode", "account", "created", "revoked")
     for k in store.list_keys(account):
         table.add_row(
@@ -263,14 +199,14 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, config: ConfigOpt = None) -> None:
     """Revoke a key by id (takes effect on every worker within AIGATEWAY_KEY_CACHE_TTL_S)."""
-    store = _store(load_settings(config=config))
+    store = open_store(load_settings(config=config))
     key = store.get_key(key_id)
     if key is None:
-        _fail(f"No key '{key_id}'. `aigateway keys list` shows them.")
+        fail(f"No key '{key_id}'. `aigateway keys list` shows them.")
     if key.revoked_at is not None or not store.revoke_key(key_id):
         revoked = store.get_key(key_id)
         when = revoked.revoked_at if revoked is not None else None
-        _fail(f"Key '{key_id}' is already revoked" + (f" (since {when:%Y-%m-%d %H:%M:%S})." if when else "."))
+        fail(f"Key '{key_id}' is already revoked" + (f" (since {when:%Y-%m-%d %H:%M:%S})." if when else "."))
     console.print(f"revoked {key_id}")
 
 
@@ -280,15 +216,15 @@ def accounts_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create an account with an empty wallet; prints its id."""
-    _require_text(name, "--name")
-    store = _store(load_settings(config=config))
+    require_text(name, "--name")
+    store = open_store(load_settings(config=config))
     print(store.create_account(name))
 
 
 @accounts_app.command("list")
 def accounts_list(config: ConfigOpt = None) -> None:
     """List accounts and their stored balances."""
-    store = _store(load_settings(config=config))
+    store = open_store(load_settings(config=config))
     table = Table("id", "name", "admin", "balance USD", "created")
     for a in store.list_accounts():
         table.add_row(
@@ -310,8 +246,8 @@ def balance_add(
 ) -> None:
     """Credit a wallet."""
     amount = _credit_nano(usd)
-    store = _store(load_settings(config=config))
-    account_id = _account(store, account)
+    store = open_store(load_settings(config=config))
+    account_id = resolve_account(store, account)
     balance = store.add_credit(account_id, amount, note or "aigateway balance add")
     console.print(f"{account_id}: balance ${nano_to_usd_str(balance)}")
 
@@ -322,11 +258,11 @@ def balance_show(
     config: ConfigOpt = None,
 ) -> None:
     """Show a wallet's stored balance."""
-    store = _store(load_settings(config=config))
-    account_id = _account(store, account)
+    store = open_store(load_settings(config=config))
+    account_id = resolve_account(store, account)
     record = store.get_account(account_id)
     if record is None:
-        _no_account(account_id)
+        no_account(account_id)
     console.print(f"{account_id}: balance ${nano_to_usd_str(record.balance_nanousd)}")
 
 
@@ -350,11 +286,6 @@ def _credit_nano(usd: str) -> int:
     if nano == 0:
         raise typer.BadParameter(f"{usd!r}: less than a nano-dollar ($0.000000001)", param_hint="'--usd'")
     return nano
-
-
-def _require_text(value: str, option: str) -> None:
-    if not value.strip():
-        raise typer.BadParameter("must not be empty", param_hint=f"'{option}'")
 
 
 @app.command("models")
@@ -392,14 +323,14 @@ def _describe(exc: Exception) -> str:
             f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
             for error in exc.errors()
         )
-        return _one_line(f"Invalid settings (AIGATEWAY_* variables or the config file): {problems}")
+        return one_line(f"Invalid settings (AIGATEWAY_* variables or the config file): {problems}")
     if isinstance(exc, tomllib.TOMLDecodeError):
-        return _one_line(f"The config file is not valid TOML: {exc}")
+        return one_line(f"The config file is not valid TOML: {exc}")
     if isinstance(exc, CatalogError):
-        return _one_line(f"Invalid model catalog or [[models]] entry: {exc}")
+        return one_line(f"Invalid model catalog or [[models]] entry: {exc}")
     if isinstance(exc, SQLAlchemyError | CommandError):
-        return f"Database error: {_db_reason(exc)}"
-    return _one_line(str(exc) or type(exc).__name__)
+        return f"Database error: {db_reason(exc)}"
+    return one_line(str(exc) or type(exc).__name__)
 
 
 _ENVIRONMENT_ERRORS = (
