@@ -26,6 +26,7 @@ from aigateway.providers.vendors import build_vendors
 from aigateway.services.auth import KeyCache
 from aigateway.services.context import GatewayContext
 from aigateway.services.ledger_writer import LedgerWriter
+from aigateway.services.limits_setup import build_limits, scope_loader
 from aigateway.services.operations.base import Operation
 from aigateway.services.operations.chat import ChatOperation
 from aigateway.services.operations.classifications import ClassificationsOperation
@@ -39,12 +40,15 @@ from aigateway.services.operations.speech import SpeechOperation
 from aigateway.services.operations.transcriptions import TranscriptionsOperation
 from aigateway.services.operations.translations import TranslationsOperation
 from aigateway.services.pipeline import Gateway
-from aigateway.services.wallet import WalletBook
 from aigateway.settings import Settings, load_settings
 from aigateway.simulators.transport import SimulatedTransport
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.blobs import open_local_store
+from aigateway.storage.budgets import BudgetStore
 from aigateway.storage.db import create_db_engine
+from aigateway.storage.ledger import LedgerSink
+from aigateway.storage.spend import SpendStore
+from aigateway.storage.subaccounts import SubAccountStore
 
 log = logging.getLogger("aigateway")
 
@@ -78,11 +82,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings.resolved_database_url)
         store = AccountStore(engine)
-        wallets = WalletBook(store, settings.balance_refresh_s)
+        loader = scope_loader(store, SpendStore(engine))
+        limits = build_limits(settings, store, loader, BudgetStore(engine))
+        sink = LedgerSink(
+            engine,
+            thresholds_pct=settings.usage_thresholds_pct,
+            balance_low_nanousd=settings.balance_low_cents * 10_000_000,
+        )
         ledger = LedgerWriter(
             engine,
             store,
-            wallets,
+            limits.book,
+            loader=loader,
+            sink=sink,
             interval_s=settings.ledger_flush_interval_s,
             batch_size=settings.ledger_batch_size,
             journal_dir=settings.data_dir / "ledger-journal",
@@ -101,8 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             vendors=vendors,
             engine=engine,
             store=store,
-            keys=KeyCache(store, settings.key_cache_ttl_s),
-            wallets=wallets,
+            keys=KeyCache(store, settings.key_cache_ttl_s, sub_accounts=SubAccountStore(engine)),
+            book=limits.book,
+            admission=limits.admission,
             ledger=ledger,
             session=session,
             fetcher=Fetcher(fetch_session, settings.allow_private_fetch, settings.image_fetch_max_bytes),
@@ -127,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await limits.close()
             await ledger.close()
             await session.close()
             await fetch_session.close()
