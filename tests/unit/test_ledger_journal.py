@@ -19,10 +19,12 @@ from sqlalchemy.exc import OperationalError
 
 from aigateway.core.ledger import LedgerEntry
 from aigateway.services.ledger_writer import LedgerWriter
-from aigateway.services.wallet import WalletBook
+from aigateway.services.limits import MemorySpendBook
+from aigateway.services.limits_setup import scope_loader
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.db import create_db_engine, migrate
 from aigateway.storage.schema import ledger
+from aigateway.storage.spend import SpendStore
 
 CREDIT = 1_000_000
 
@@ -63,10 +65,12 @@ def _entry(account: str, n: int, cost: int = 10) -> LedgerEntry:
 
 def _writer(store: AccountStore, journal: Path, **kw: object) -> LedgerWriter:
     kw.setdefault("rotate_bytes", 0)  # these tests follow a segment per flush; see the rotation test
+    loader = scope_loader(store, SpendStore(store.engine))
     return LedgerWriter(
         store.engine,
         store,
-        WalletBook(store, refresh_s=60),
+        MemorySpendBook(loader, refresh_s=60),
+        loader=loader,
         interval_s=3600,  # the tests flush by hand
         batch_size=kw.pop("batch_size", 100),  # type: ignore[arg-type]
         journal_dir=journal,

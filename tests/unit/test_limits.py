@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import pytest
 
 from aigateway.services.limits import MemorySpendBook, Refusal, Scope, SpendBook
-from aigateway.services.wallet import WalletBook
 
 CENT = 10_000_000
 WALLET = Scope("wallet:acct_1", "wallet", "wallet", 0, "", "")
@@ -234,41 +233,6 @@ def test_spend_never_passes_cap_when_calls_settle_true_costs() -> None:
         assert spent <= 5 * CENT
 
     asyncio.run(go())
-
-
-def test_wallet_only_reserve_costs_about_what_wallet_book_did() -> None:
-    """Micro-benchmark (reported, loosely bounded): a wallet-only reserve + settle vs WalletBook."""
-
-    class _Accounts:
-        def balances(self, ids: list[str]) -> dict[str, int]:
-            return dict.fromkeys(ids, 10**15)
-
-    async def go() -> tuple[float, float]:
-        old = WalletBook(_Accounts(), refresh_s=60)  # type: ignore[arg-type]
-        await old.load("acct_1")
-        book, _ = _book(wallet=10**15)
-        await book.load((WALLET,))
-        scopes = (WALLET,)
-        n = 20_000
-        best_old = best_new = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(n):
-                held = old.try_reserve("acct_1", 100)
-                old.settle("acct_1", held, 50)
-            best_old = min(best_old, time.perf_counter() - start)
-            start = time.perf_counter()
-            for _ in range(n):
-                book.try_reserve("c", scopes, 100)
-                book.settle_now("c", 50)
-            best_new = min(best_new, time.perf_counter() - start)
-        return best_old / n, best_new / n
-
-    old_s, new_s = asyncio.run(go())
-    print(
-        f"wallet-only reserve+settle: WalletBook {old_s * 1e9:.0f} ns, MemorySpendBook {new_s * 1e9:.0f} ns"
-    )
-    assert new_s < old_s * 4 + 2e-6  # loose: a busy CI machine; the numbers are in the report
 
 
 @pytest.mark.parametrize("amount", [0, 1])

@@ -28,9 +28,8 @@ async def balance(request: Request, who: Annotated[Principal, Depends(principal)
     """
     if who.sub_account is not None:
         return await _sub_account_balance(request, who.account_id, who.sub_account)
-    wallets = context(request).wallets
-    await wallets.available(who.account_id)  # loads the wallet on first use
-    spendable = wallets.snapshot(who.account_id) or 0
+    ctx = context(request)
+    spendable = await ctx.book.spendable(ctx.admission.wallet_scope(who.account_id))
     body: dict[str, Any] = {
         "object": "balance",
         "account_id": who.account_id,

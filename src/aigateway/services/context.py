@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 from aigateway.core.catalog import Catalog
 from aigateway.providers.fetch import Fetcher
 from aigateway.providers.vendors import VendorProfile
+from aigateway.services.admission import Admission
 from aigateway.services.auth import KeyCache
 from aigateway.services.ledger_writer import LedgerWriter
-from aigateway.services.wallet import WalletBook
+from aigateway.services.limits import SpendBook
 from aigateway.settings import Settings
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.blobs import BlobStore
@@ -26,7 +27,8 @@ class GatewayContext:
     engine: Engine
     store: AccountStore
     keys: KeyCache
-    wallets: WalletBook
+    book: SpendBook  # wallets, caps and budgets (services/limits.py, limits_redis.py)
+    admission: Admission
     ledger: LedgerWriter
     session: aiohttp.ClientSession
     fetcher: Fetcher | None = None  # guarded downloads of URLs from outside (providers/fetch.py)

@@ -45,7 +45,7 @@ import orjson
 from sqlalchemy import Engine
 
 from aigateway.core.ledger import LedgerEntry
-from aigateway.services.wallet import WalletBook
+from aigateway.services.limits import ScopeLoader, SpendBook, period_key
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.ledger import LedgerSink, LedgerWriteResult
 
@@ -261,8 +261,10 @@ class LedgerWriter:
         self,
         engine: Engine,
         store: AccountStore,
-        wallets: WalletBook,
+        book: SpendBook,
         *,
+        loader: ScopeLoader,
+        sink: LedgerSink | None = None,
         interval_s: float,
         batch_size: int,
         journal_dir: Path,
@@ -274,12 +276,13 @@ class LedgerWriter:
         """``legacy_spill_dir`` defaults to ``spill/`` beside the journal (where earlier versions
         spilled at shutdown); ``fsync`` trades a disk wait per call for surviving a machine crash."""
         self._store = store
-        self._wallets = wallets
+        self._book = book
+        self._loader = loader
         self._interval = interval_s
         self._batch_size = batch_size
         self._legacy_spill_dir = legacy_spill_dir or journal_dir.parent / "spill"
         self._journal = LedgerJournal(journal_dir, fsync=fsync, rotate_bytes=rotate_bytes)
-        self._sink = LedgerSink(engine)
+        self._sink = sink or LedgerSink(engine)
         self._high_water = high_water
         self._drained = asyncio.Event()
         self._drained.set()
@@ -399,29 +402,32 @@ class LedgerWriter:
                 result.quarantined,
             )
         if replay:
-            # Not this process's debits: only the balances it reads back are news to the wallet book.
-            self._wallets.refreshed(result.balances)
+            # Not this process's debits: only the values it reads back are news to the spend book.
+            self._book.refreshed_balances(result.balances)
+            self._book.refreshed(
+                {period_key(s, p): total for (s, p), (_added, total) in result.spent.items()}
+            )
             return
         self._backlog -= len(batch)
         debits: dict[str, int] = defaultdict(int)
         for entry in batch:
             debits[entry.account_id] += entry.chargeable
-        self._wallets.flushed(debits, result.balances)
+        self._book.flushed(debits, result.balances, result.spent)
         if self._backlog < self._high_water // 2:
             self._drained.set()
 
     async def _refresh_stale(self) -> None:
-        stale = self._wallets.stale()
+        stale = self._book.stale()
         if not stale:
             return
         try:
-            balances = await asyncio.to_thread(self._store.balances, stale)
+            values = await self._loader(stale)
         except Exception:
-            log.exception("wallet refresh failed")
+            log.exception("spend book refresh failed")
             return
-        # Flushes and refreshes run one after the other in this task, so the stored balance read here
-        # excludes exactly the entries still counted in `unflushed`: replacing `balance` is safe.
-        self._wallets.refreshed(balances)
+        # Flushes and refreshes run one after the other in this task, so the stored value read here
+        # excludes exactly the entries still counted in `unflushed`: replacing it is safe.
+        self._book.refreshed(values)
 
     async def close(self) -> None:
         """Flush; if storage is down, leave the journal (it is the spill) for the next start."""

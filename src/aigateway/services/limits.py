@@ -78,6 +78,8 @@ class SpendBook(Protocol):
 
     def refreshed(self, values: Mapping[str, int]) -> None: ...
 
+    def refreshed_balances(self, balances: Mapping[str, int]) -> None: ...
+
 
 @dataclass(slots=True)
 class _Counter:
@@ -98,8 +100,11 @@ class MemorySpendBook:
     ``refresh_s`` seconds; that bounds their joint overshoot (docs/accounts.md).
     """
 
-    def __init__(self, loader: ScopeLoader, refresh_s: float) -> None:
+    def __init__(self, loader: ScopeLoader, refresh_s: float, share: int = 1) -> None:
+        """``share``: how many processes admit against the same stored values without Redis
+        (``--workers N``); each admits only against 1/N of the headroom it last read."""
         self._loader = loader
+        self._share = max(1, share)
         self._refresh_s = refresh_s
         self._counters: dict[str, _Counter] = {}
         self._holds: dict[str, tuple[int, tuple[_Counter, ...]]] = {}
@@ -149,7 +154,7 @@ class MemorySpendBook:
             if counter is None:
                 return 0
             limit = counter.limit if scope.kind == WALLET else scope.cap
-            available = limit - counter.stored - counter.unflushed - counter.reserved
+            available = (limit - counter.stored) // self._share - counter.unflushed - counter.reserved
             if least is None or available < least:
                 least = available
         return 0 if least is None else least
@@ -178,7 +183,10 @@ class MemorySpendBook:
                 return Refusal(scope, 0)
             if scope.kind != WALLET:
                 counter.limit = scope.cap
-            available = counter.limit - counter.stored - counter.unflushed - counter.reserved
+            headroom = counter.limit - counter.stored
+            if self._share > 1:
+                headroom //= self._share
+            available = headroom - counter.unflushed - counter.reserved
             if amount > available:
                 return Refusal(scope, available if available > 0 else 0)
             counter.reserved += amount
@@ -191,7 +199,10 @@ class MemorySpendBook:
                     return Refusal(scope, 0)
                 if scope.kind != WALLET:
                     counter.limit = scope.cap  # a changed cap applies from the next call on
-                available = counter.limit - counter.stored - counter.unflushed - counter.reserved
+                headroom = counter.limit - counter.stored
+                if self._share > 1:
+                    headroom //= self._share
+                available = headroom - counter.unflushed - counter.reserved
                 if amount > available:
                     return Refusal(scope, available if available > 0 else 0)
                 found.append(counter)

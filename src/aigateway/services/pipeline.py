@@ -29,7 +29,6 @@ import orjson
 
 from aigateway.core.catalog import Deployment, ModelEntry
 from aigateway.core.errors import (
-    BudgetExceeded,
     GatewayError,
     InvalidRequest,
     ModelNotFound,
@@ -37,23 +36,24 @@ from aigateway.core.errors import (
     UpstreamTimeout,
 )
 from aigateway.core.ledger import LedgerEntry, new_call_id
-from aigateway.core.money import nano_to_cents_str, nano_to_usd_str
+from aigateway.core.money import nano_to_cents_str
 from aigateway.core.pricing import (
     BilledUnits,
     Pricing,
     Usage,
-    affordable_output_tokens,
     basis_multiplier,
     billed_units,
     price_usage,
-    worst_case_nano,
 )
 from aigateway.providers.vendors import VendorProfile
 from aigateway.providers.wire.base import Adapter, Target, Transport, UpstreamRequest, UpstreamResponse
+from aigateway.services.admission import Admission
 from aigateway.services.auth import Principal
 from aigateway.services.context import GatewayContext
 from aigateway.services.dispatch import read_failure, upstream_error
+from aigateway.services.limits import Scope
 from aigateway.services.operations.base import Operation, model_of
+from aigateway.services.ratelimit import RateDecision, rate_headers
 
 log = logging.getLogger("aigateway.pipeline")
 
@@ -87,6 +87,8 @@ class Call:
     settled: bool = False
     cost: int = 0
     units: BilledUnits | None = None  # what X-Unit-Kind / X-Input-Units say, worked out at settle
+    scopes: tuple[Scope, ...] = ()  # what pays for and limits the call (services/admission.py)
+    rate: RateDecision | None = None  # the RPM window it was counted in, when one applies
 
 
 @dataclass(slots=True)
@@ -147,8 +149,7 @@ class Gateway:
         self.adapters = adapters
         self.transport = transport
         self.simulated = simulated
-        self.min_output_tokens = ctx.settings.min_output_tokens
-        self.thin_wallet_slices = max(1, ctx.settings.thin_wallet_slices)
+        self.admission: Admission = ctx.admission
 
     # -- the entry point -------------------------------------------------------------------------
     async def call(
@@ -164,6 +165,9 @@ class Gateway:
         price_basis: str = "standard",
     ) -> Completed | Streaming:
         """Run one call through the pipeline; exactly one ledger entry, however it ends."""
+        sub = principal.sub_account
+        if tag is None and sub is not None:
+            tag = sub.default_tag  # a sub-account's calls without x-aig-tag carry its default tag
         call = Call(principal, operation, request_id, tag, origin, parent_id, price_basis)
         call.model = model_of(body) or ""
         try:
@@ -203,6 +207,9 @@ class Gateway:
 
     async def _run(self, call: Call, body: Any) -> Completed | Streaming:
         op = call.operation
+        principal = call.principal
+        if principal.sub_account is not None or principal.key_rate_limit_rpm:
+            call.rate = await self.admission.count_request(principal)  # 429 past the RPM limit
         parsed = op.validate(body)
         entry = self.resolve(str(body["model"]), op)
         call.model = entry.id
@@ -216,9 +223,9 @@ class Gateway:
         call.upstream_model = route.deployment.upstream_model
         call.pricing = route.deployment.pricing or entry.pricing
         await self.ctx.ledger.wait_for_room()
-        if not call.principal.is_test:
-            await self.ctx.wallets.load(call.principal.account_id)
-            self.admit(call, entry, body, parsed, route)
+        if not principal.is_test:
+            call.scopes = await self.admission.scopes(principal, call.tag)
+            await self.admission.admit(call, entry, body, parsed, route)
         target = Target(
             route.deployment.upstream_model, entry.max_output_tokens, entry.capabilities, entry.dimensions
         )
@@ -226,7 +233,9 @@ class Gateway:
             request = route.adapter.build_request(body, target, route.vendor, route.credential)
         except orjson.JSONEncodeError as exc:
             raise InvalidRequest(f"The request cannot be encoded for the provider ({exc}).") from None
-        self.cover_raised_limit(call, request)
+        raised = request.context.get("max_output_tokens")
+        if not principal.is_test and isinstance(raised, int) and raised > call.reserved_output:
+            await self.admission.top_up(call, raised)  # the adapter raised the limit (thinking budget)
         transport = self.simulated if call.principal.is_test else self.transport
         call.upstream_started = time.perf_counter()
         response = await transport.send(route.vendor, request)
@@ -345,64 +354,6 @@ class Gateway:
             + (f"; the gateway has no adapter yet for {', '.join(unsupported)}." if unsupported else ".")
         )
 
-    # -- admit -----------------------------------------------------------------------------------
-    def admit(self, call: Call, entry: ModelEntry, body: dict[str, Any], parsed: Any, route: Route) -> None:
-        """Reserve the call's worst case, or refuse it (docs/ARCHITECTURE.md, "Admission").
-
-        The worst case is the operation's bound (prompt upper bound plus the output limit, or the
-        model's). A wallet that cannot pay it, but can pay the prompt and at least
-        ``min_output_tokens``, admits the call with its output limit lowered to a slice
-        (1/``thin_wallet_slices``) of what it can pay, at least ``min_output_tokens``; the
-        reservation always covers the most the call can cost, so the wallet is never overspent.
-        """
-        assert call.pricing is not None
-        wallets = self.ctx.wallets
-        account = call.principal.account_id
-        bound = call.operation.bound(entry, body, parsed)
-        available = wallets.cached_available(account)
-        full = worst_case_nano(call.pricing, bound)
-        if full <= available:
-            call.reserved = wallets.try_reserve(account, full)
-            call.reserved_output = bound.output_tokens
-            return
-        prompt_only = worst_case_nano(call.pricing, Usage(**{**_asdict(bound), "output_tokens": 0}))
-        budget = available - prompt_only
-        payable = affordable_output_tokens(call.pricing, budget)
-        # A thin wallet gives a call a slice of what it can pay, not all of it, so that concurrent
-        # calls are admitted too; a slice is never below min_output_tokens while the wallet can pay it.
-        share = affordable_output_tokens(call.pricing, budget // self.thin_wallet_slices) or 0
-        tokens = min(bound.output_tokens, max(self.min_output_tokens, share))
-        if (
-            bound.output_tokens
-            and payable is not None
-            and payable >= self.min_output_tokens
-            and call.operation.lower_output(body, tokens, route.vendor.name)
-        ):
-            lowered = worst_case_nano(call.pricing, Usage(**{**_asdict(bound), "output_tokens": tokens}))
-            call.reserved = wallets.try_reserve(account, lowered)
-            call.reserved_output = tokens
-            call.output_lowered = tokens
-            return
-        raise BudgetExceeded(
-            f"Wallet balance too low for this call: it can cost up to ${nano_to_usd_str(full)} and "
-            f"${nano_to_usd_str(max(available, 0))} is available. Add funds with `aigateway balance add`."
-        )
-
-    def cover_raised_limit(self, call: Call, request: UpstreamRequest) -> None:
-        """Top up the reservation when the adapter raised the output limit (a thinking budget)."""
-        raised = request.context.get("max_output_tokens")
-        if call.principal.is_test or call.pricing is None or not isinstance(raised, int):
-            return
-        if raised > call.reserved_output:
-            extra = worst_case_nano(call.pricing, Usage(output_tokens=raised - call.reserved_output))
-            if extra > self.ctx.wallets.cached_available(call.principal.account_id):
-                raise BudgetExceeded(
-                    f"Wallet balance too low for this call: its thinking budget raises the output limit "
-                    f"to {raised} tokens, which can cost ${nano_to_usd_str(extra)} more."
-                )
-            call.reserved += self.ctx.wallets.try_reserve(call.principal.account_id, extra)
-            call.reserved_output = raised
-
     # -- price and settle ------------------------------------------------------------------------
     def price(self, call: Call, usage: Usage) -> int:
         if call.principal.is_test or call.pricing is None:
@@ -427,7 +378,7 @@ class Gateway:
         cost = self.price(call, usage)  # an error's usage is empty unless the provider charged for it
         call.cost = cost
         if call.reserved or cost:
-            self.ctx.wallets.settle(call.principal.account_id, call.reserved, cost)
+            self.admission.release(call, cost)
             call.reserved = 0
         units = call.units = billed_units(usage, call.pricing or _NO_PRICES)
         self.ctx.ledger.record(
@@ -435,6 +386,7 @@ class Gateway:
                 request_id=call.request_id,
                 call_id=call.call_id,
                 account_id=call.principal.account_id,
+                sub_account_id=call.principal.sub_account_id,
                 key_id=call.principal.key_id,
                 endpoint=call.operation.endpoint,
                 operation=call.operation.name,
@@ -477,6 +429,8 @@ class Gateway:
         }
         if call.output_lowered is not None:
             headers["X-Output-Limit"] = str(call.output_lowered)
+        if call.rate is not None:
+            headers.update(rate_headers(call.rate))
         return headers
 
     def final_headers(self, call: Call, usage: Usage, cost: int) -> dict[str, str]:
@@ -490,10 +444,6 @@ class Gateway:
 
 
 _NO_PRICES = Pricing()
-
-
-def _asdict(usage: Usage) -> dict[str, Any]:
-    return {name: getattr(usage, name) for name in Usage.__slots__}
 
 
 def _ledger_units(usage: Usage, kind: str, side: str) -> int:
