@@ -82,7 +82,8 @@ def test_test_key_every_wire(stt: Gateway, model: str) -> None:
     assert row["unit_kind"] == "seconds" and row["input_units"] == 4000
     assert row["mode"] == "test" and row["cost_nanousd"] == 0 and row["status"] == "ok"
     meters = row["meters"] if isinstance(row["meters"], dict) else json.loads(row["meters"])
-    assert meters == {"input_ms": 4000}
+    # billed on the gateway's measurement; the provider's own duration beside it (ElevenLabs has none)
+    assert meters == {"input_ms": 4000} | ({} if model == "sim/stt-elevenlabs" else {"provider_ms": 4000})
 
 
 @pytest.mark.parametrize(
@@ -253,7 +254,11 @@ def test_provider_duration_drift_is_logged(stt: Gateway) -> None:
         response_format="verbose_json",
         extra_headers={"X-Request-Id": rid},
     )
-    assert stt.ledger_row(rid)["input_units"] == 5000  # the gateway's measurement, not the provider's 2.78 s
+    row = stt.ledger_row(rid)
+    assert row["input_units"] == 5000  # the gateway's measurement, not the provider's 2.78 s
+    meters = row["meters"] if isinstance(row["meters"], dict) else json.loads(row["meters"])
+    assert meters == {"input_ms": 5000, "provider_ms": 2780}  # the recording's "duration": 2.78
+    assert row["cost_nanousd"] == round(5000 * float(PER_SECOND) * 1e6)
     log = stt.workdir / "gateway.log"
     deadline = time.monotonic() + 30
     while "the gateway measured 5000 ms" not in log.read_text(errors="replace"):

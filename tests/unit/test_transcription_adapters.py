@@ -140,7 +140,7 @@ def test_openai_verbose_recording_passes_through_and_bills_the_measurement() -> 
     request = _build("openai", "openai", body)
     result = ADAPTERS[("openai", "transcriptions")].parse_response(raw, request)
     assert result.body == raw  # byte for byte
-    assert result.usage == Usage(input_ms=body[AUDIO_MS])
+    assert result.usage == Usage(input_ms=body[AUDIO_MS], provider_ms=2780)  # its "duration": 2.78
     as_srt = _build("openai", "openai", {**body, "response_format": "srt"})
     rendered = ADAPTERS[("openai", "transcriptions")].parse_response(raw, as_srt)
     assert rendered.body.decode() == "1\n00:00:00,000 --> 00:00:02,000\nLook at all those chickens!\n"
@@ -154,7 +154,9 @@ def test_openai_translation_drops_language_and_targets_translations() -> None:
     assert "language" not in {name for name, *_ in request.form or []}
     raw = _recorded("openai/audio-translations")
     result = ADAPTERS[("openai", "translations")].parse_response(raw, request)
-    assert result.body == b"when I've had enough of running after.\n" and result.usage == Usage(input_ms=1000)
+    assert result.body == b"when I've had enough of running after.\n" and result.usage == Usage(
+        input_ms=1000, provider_ms=3620
+    )
 
 
 def test_token_usage_is_billed_as_tokens() -> None:
@@ -223,9 +225,9 @@ def test_native_errors_are_read() -> None:
 
 def test_drift_over_ten_percent_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, "aigateway.transcription"):
-        assert billed({"audio_ms": 10_000, "model": "m"}, 10.5) == Usage(input_ms=10_000)
+        assert billed({"audio_ms": 10_000, "model": "m"}, 10.5) == Usage(input_ms=10_000, provider_ms=10_500)
         assert not caplog.records
-        assert billed({"audio_ms": 10_000, "model": "m"}, 12.0) == Usage(input_ms=10_000)
+        assert billed({"audio_ms": 10_000, "model": "m"}, 12.0) == Usage(input_ms=10_000, provider_ms=12_000)
     assert "measured 10000 ms" in caplog.text and "reported 12000 ms" in caplog.text
 
 
@@ -265,7 +267,9 @@ def test_simulated_transcripts_follow_the_duration(vendor: str, wire: str, opera
 
     short, usage = run(4.0)
     assert 8 <= len(orjson.loads(short)["text"].split()) <= 12
-    assert usage == Usage(input_ms=4000)
+    # billed on the gateway's measurement; the simulated provider's own duration is kept beside it
+    # (ElevenLabs reports none)
+    assert usage == Usage(input_ms=4000, provider_ms=0 if vendor == "elevenlabs" else 4000)
     assert run(4.0)[0] == short
     long_text = orjson.loads(run(40.0)[0])["text"]
     assert 95 <= len(long_text.split()) <= 105

@@ -88,6 +88,8 @@ class Usage:
     every meter is an integer. ``estimated`` marks usage the gateway counted itself because the
     upstream never reported it (a stream cut short, an API that reports no usage). ``compute_ms`` is
     the upstream's compute time, for a provider that bills by it rather than by what it produced.
+    ``provider_ms`` is never billed: it keeps the provider's own figure for an audio duration the
+    gateway measured itself (``input_ms``), so the ledger shows both and a drift can be audited.
     """
 
     input_tokens: int = 0
@@ -103,6 +105,7 @@ class Usage:
     queries: int = 0
     pages: int = 0
     compute_ms: int = 0
+    provider_ms: int = 0  # unpriced: the audio duration the provider reported, beside input_ms
     estimated: bool = False
 
     def meters(self) -> dict[str, int]:
@@ -124,6 +127,7 @@ _METER_NAMES = (
     "queries",
     "pages",
     "compute_ms",
+    "provider_ms",
 )
 
 # What a price basis multiplies list prices by. A cache hit's fraction is the operator's choice.

@@ -8,7 +8,8 @@ ElevenLabs, Mistral) are mapped to a `Transcript` and rendered here.
 Billing: the gateway measured the audio's duration from the file before admission
 (``body[AUDIO_MS]``, core/audio_duration.py); that is what a per-second model bills
 (``Usage.input_ms``). A provider that reports tokens (gpt-4o-transcribe) bills those tokens instead.
-A provider's own duration is compared with the gateway's and a difference above 10% is logged.
+A provider's own duration is compared with the gateway's and a difference above 10% is logged; it is
+kept, unbilled, in the ledger row's meters as ``provider_ms`` beside the measured ``input_ms``.
 
 OpenAI and Groq (this module's `OpenAITranscription`): the client's form is forwarded with the
 upstream model; ``text`` is asked as ``json`` and ``srt``/``vtt`` as ``verbose_json`` (Groq answers
@@ -105,9 +106,11 @@ def billed(context: dict[str, Any], reported_s: float | None, tokens: Usage | No
             context.get("model"),
             int(reported_s * 1000),
         )
+    provider_ms = max(0, round(reported_s * 1000)) if reported_s is not None else 0
     if tokens is not None and (tokens.input_tokens or tokens.output_tokens):
+        tokens.provider_ms = provider_ms
         return tokens
-    return Usage(input_ms=measured)
+    return Usage(input_ms=measured, provider_ms=provider_ms)
 
 
 # -- rendering ---------------------------------------------------------------------------------
