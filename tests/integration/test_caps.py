@@ -121,7 +121,7 @@ def test_200_concurrent_calls_never_pass_a_sub_accounts_cap(gateway: Gateway) ->
     assert served >= 3, statuses
     refused = next(a for a in answers if a.status_code == 402)
     assert refused.json()["error"]["type"] == "budget_exceeded"
-    assert "sub-account 'acme'" in refused.json()["error"]["message"]
+    assert "Sub-account 'acme' (monthly cap) has too little left" in refused.json()["error"]["message"]
     spent = _charged(gateway.db_url, 200, sub_account_id=sub["id"])
     assert 0 < spent <= 1 * CENT, spent
 
@@ -138,7 +138,7 @@ def test_a_tag_budget_holds_across_the_account_and_its_sub_accounts(gateway: Gat
     statuses = _statuses(first + second)
     assert set(statuses) <= {200, 402} and 402 in statuses, statuses
     refused = next(a for a in first + second if a.status_code == 402)
-    assert f"budget for tag '{tag}'" in refused.json()["error"]["message"]
+    assert f"Budget for tag '{tag}' has too little left" in refused.json()["error"]["message"]
     spent = _charged(gateway.db_url, 200, tag=tag)
     assert 0 < spent <= 1 * CENT, spent
 

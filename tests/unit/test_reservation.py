@@ -206,7 +206,7 @@ def test_a_sub_account_cap_refuses_by_name_and_holds_nothing_on_the_wallet() -> 
         held.append(call)
     call = _call(admission, principal=principal)
     call.call_id = "refused"
-    with pytest.raises(BudgetExceeded, match="Sub-account 'acme' \\(monthly cap\\) too low"):
+    with pytest.raises(BudgetExceeded, match="Sub-account 'acme' \\(monthly cap\\) has too little left"):
         _run_admit(admission, call, dict(CAPPED))
     # All or nothing: the refused call holds nothing on the wallet either.
     wallet = _Wallet(admission).cached_available("acct_1")

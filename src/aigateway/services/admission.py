@@ -198,7 +198,7 @@ class Admission:
         refusal = await self.book.reserve(call.call_id, call.scopes, extra)
         if refusal is not None:
             raise BudgetExceeded(
-                f"{_scope_title(refusal.scope)} is too low for this call: its thinking budget raises the "
+                f"{_scope_title(refusal.scope)} cannot cover this call: its thinking budget raises the "
                 f"output limit to {raised} tokens, which can cost ${nano_to_usd_str(extra)} more."
             )
         call.reserved += extra
@@ -224,8 +224,9 @@ def _refused(refusal: Refusal, full: int) -> BudgetExceeded:
         "sub_account": "Raise the cap with PATCH /v1/sub-accounts/{id} (spend_cap_cents).",
         "budget": "Raise the budget with POST /v1/budgets.",
     }.get(scope.kind, "")
+    verdict = "too low" if scope.kind == "wallet" else "has too little left"
     return BudgetExceeded(
-        f"{_scope_title(scope)} too low for this call: it can cost up to ${nano_to_usd_str(full)} and "
+        f"{_scope_title(scope)} {verdict} for this call: it can cost up to ${nano_to_usd_str(full)} and "
         f"${nano_to_usd_str(max(refusal.available, 0))} is available. {hint}".rstrip()
     )
 
