@@ -3,6 +3,7 @@ and usage (cli_usage.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -246,10 +247,41 @@ def balance_add(
 ) -> None:
     """Credit a wallet."""
     amount = _credit_nano(usd)
-    store = open_store(load_settings(config=config))
+    settings = load_settings(config=config)
+    store = open_store(settings)
     account_id = resolve_account(store, account)
+    if settings.redis_url:
+        _check_redis(settings.redis_url)  # a credit Redis would miss is refused before it is stored
     balance = store.add_credit(account_id, amount, note or "aigateway balance add")
+    if settings.redis_url:
+        # Redis counts the wallets of a deployment that shares limits: the credit goes there too
+        # (a wallet Redis has not loaded yet is read from the database, credit included, on first use).
+        asyncio.run(_credit_redis(settings, account_id, amount))
     console.print(f"{account_id}: balance ${nano_to_usd_str(balance)}")
+
+
+def _check_redis(url: str) -> None:
+    from redis import Redis, RedisError
+
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except RedisError as exc:
+        fail(f"Redis ({url.split('@')[-1]}) is unreachable, so the credit was not stored: {exc}")
+
+
+async def _credit_redis(settings: Settings, account_id: str, amount: int) -> None:
+    from aigateway.services.limits_redis import RedisSpendBook, connect
+
+    client = connect(settings.redis_url or "")
+
+    async def nothing(_scopes: object) -> dict[str, int]:
+        return {}
+
+    try:
+        book = RedisSpendBook(client, settings.redis_prefix, nothing, hold_ttl_s=60)
+        await book.credit(account_id, amount)
+    finally:
+        await client.aclose()
 
 
 @balance_app.command("show")

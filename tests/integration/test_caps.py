@@ -204,6 +204,10 @@ def test_two_processes_on_postgres_and_redis_hold_a_five_cent_wallet_and_a_cap(
         assert set(statuses) <= {200, 402} and statuses.count(200) > 10, statuses
         spent = _charged(postgres_url, 200, account_id=account)
         assert spent <= 5 * CENT, f"two processes billed {spent / CENT} cents against a 5-cent wallet"
+        # A top-up through the CLI reaches the wallet Redis counts: both processes admit again.
+        first.cli("balance", "add", "--account", account, "--usd", "1")
+        again = _fire([first.base_url, second.base_url], key, 4)
+        assert _statuses(again) == [200] * 4, [a.text for a in again]
 
         _acct, parent = first.new_account("two-procs-cap", usd="10")
         sub = _sub_account(first, parent, spend_cap_cents=1, rate_limit_rpm=100_000)
