@@ -215,10 +215,43 @@ def test_two_processes_on_postgres_and_redis_hold_a_five_cent_wallet_and_a_cap(
         assert set(_statuses(answers)) <= {200, 402}
         spent = _charged(postgres_url, 200, sub_account_id=sub["id"])
         assert 0 < spent <= 1 * CENT, spent
+        # Both processes flushed spend that crossed 80% of the cap: the event is in the outbox once.
+        events = _events(postgres_url, sub["id"])
+        assert events.count("subaccount.created") == 1
+        if spent >= 8 * CENT // 10:
+            assert events.count("usage.threshold.exceeded") == 1 + (spent >= CENT), events
     finally:
         stop_gateway(first)
         stop_gateway(second)
         _flush_prefix(prefix)
+
+
+def _events(db_url: str, sub_id: str) -> list[str]:
+    from aigateway.storage.schema import outbox
+
+    engine = create_engine(normalise_url(db_url))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.type).where(outbox.c.payload.contains(sub_id))).all()
+    finally:
+        engine.dispose()
+    return [r[0] for r in rows]
+
+
+def test_redis_unreachable_fails_closed_with_a_clear_503(tmp_path: Path, simulator: SimulatorServer) -> None:
+    from tests.integration.conftest import free_port
+
+    env = {"AIGATEWAY_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing listens there
+    gw = start_gateway(tmp_path, f"sqlite:///{tmp_path / 'down.db'}", simulator, extra_env=env)
+    try:
+        answer = _fire([gw.base_url], gw.admin_key, 1)[0]
+        assert answer.status_code == 503, answer.text
+        error = answer.json()["error"]
+        assert "limits_unavailable" in error["message"] and "Redis" in error["message"]
+        # Test-mode keys are never charged, so they do not need the spend counters.
+        assert _fire([gw.base_url], gw.test_key, 1)[0].status_code == 200
+    finally:
+        stop_gateway(gw)
 
 
 @needs_redis
