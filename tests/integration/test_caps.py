@@ -54,7 +54,9 @@ needs_redis = pytest.mark.skipif(
 
 def _mgmt(gateway: Gateway, method: str, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
     with httpx.Client(base_url=gateway.base_url, timeout=60) as http:
-        return http.request(method, path, headers={"Authorization": f"Bearer {key or gateway.admin_key}"}, **kw)
+        return http.request(
+            method, path, headers={"Authorization": f"Bearer {key or gateway.admin_key}"}, **kw
+        )
 
 
 def _sub_account(gateway: Gateway, parent_key: str, **fields: Any) -> dict[str, Any]:
