@@ -46,6 +46,7 @@ def _figures(rounds: list[WrkResult]) -> dict[str, Any]:
         "rps": _median([r.rps for r in rounds]),
         "p50_ms": _median([r.p50_ms for r in rounds]),
         "p99_ms": _median([r.p99_ms for r in rounds]),
+        "cpu_us": _median([r.cpu_us for r in rounds]),
         "errors": sum(r.errors for r in rounds),
     }
 
@@ -68,7 +69,7 @@ def ab_pairs(runs: list[WrkResult]) -> list[dict[str, Any]]:
                     "rounds": min(len(new), len(old)),
                     "old": a,
                     "new": b,
-                    "ratio": {k: _ratio(b[k], a[k]) for k in ("rps", "p50_ms", "p99_ms")},
+                    "ratio": {k: _ratio(b[k], a[k]) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")},
                     "rps_ratio_per_round": [_ratio(n.rps, o.rps) for n, o in zip(new, old, strict=False)],
                 }
             )
@@ -77,6 +78,10 @@ def ab_pairs(runs: list[WrkResult]) -> list[dict[str, Any]]:
 
 def _fmt_ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _fmt_cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def ab_lines(runs: list[WrkResult], baseline: Baseline | None, current_module: str) -> list[str]:
@@ -93,8 +98,8 @@ def ab_lines(runs: list[WrkResult], baseline: Baseline | None, current_module: s
         f"current imports `{current_module}`. Same python, config, upstream; runs take turns ({how}).",
         "",
         "| mode | c | RPS old | RPS new | new/old | p50 old | p50 new | new/old "
-        "| p99 old | p99 new | new/old |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p99 old | p99 new | new/old | CPU us/req old | new | new/old |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in pairs:
         old, new, ratio = p["old"], p["new"], p["ratio"]
@@ -102,7 +107,8 @@ def ab_lines(runs: list[WrkResult], baseline: Baseline | None, current_module: s
             f"| {p['mode']} | {p['conns']} | {old['rps']:,.1f} | {new['rps']:,.1f} "
             f"| {_fmt_ratio(ratio['rps'])} "
             f"| {fmt_ms(old['p50_ms'])} | {fmt_ms(new['p50_ms'])} | {_fmt_ratio(ratio['p50_ms'])} "
-            f"| {fmt_ms(old['p99_ms'])} | {fmt_ms(new['p99_ms'])} | {_fmt_ratio(ratio['p99_ms'])} |"
+            f"| {fmt_ms(old['p99_ms'])} | {fmt_ms(new['p99_ms'])} | {_fmt_ratio(ratio['p99_ms'])} "
+            f"| {_fmt_cpu(old['cpu_us'])} | {_fmt_cpu(new['cpu_us'])} | {_fmt_ratio(ratio['cpu_us'])} |"
         )
     if rounds > 1:
         lines += ["", "RPS new/old per round:"]

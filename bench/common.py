@@ -31,6 +31,14 @@ TARGET_AB_REGRESSION = 0.05  # non-streaming chat: current vs --baseline-src, p5
 TARGET_RSS_MB = 150.0
 TARGET_RSS_GROWTH_MB = 10.0
 DRAIN_TIMEOUT_S = 120.0
+# --capped (the default): the current gateway's targets call with a sub-account's key whose cap, RPM limit
+# and default tag's budget are all far above what a run can spend or send, so every call passes through
+# the three reservation scopes (wallet, sub-account cap, tag budget) and the RPM window without a refusal.
+CAPPED_NAME = "bench"
+CAPPED_TAG = "bench"
+CAPPED_CAP_CENTS = 10**9  # $10M: far above the wallet's $1M credit, which stays the binding scope
+CAPPED_RPM = 10**9
+WALLET_CREDIT_USD = 1_000_000  # `aigateway balance add`; a chat request costs ~$0.00005 (12 in, 20 out)
 
 
 class StartupError(Exception):
@@ -44,6 +52,7 @@ class Target:
     paths: dict[str, str]  # mode -> request path
     models: dict[str, str]  # mode -> model id
     key: str
+    pid: int | None = None  # the server process, for CPU time per request (gateways only)
 
 
 @dataclass
@@ -59,6 +68,7 @@ class WrkResult:
     p99_ms: float | None
     non_2xx: int
     socket_errors: dict[str, int] = field(default_factory=dict)
+    cpu_us: float | None = None  # CPU time (user + system, all threads) of the server per request
 
     @property
     def errors(self) -> int:
@@ -99,9 +109,15 @@ class Ledger:
     rows_running: int | None = None
     rows_after_shutdown: int | None = None
     caught_up_s: float | None = None  # diagnostic: when the rows reached `completed`, if late
+    sub_account_id: str | None = None  # --capped: every row must carry this sub-account and its tag
+    capped_rows: int | None = None  # rows (after shutdown) with that sub_account_id and tag CAPPED_TAG
 
     def ok(self, rows: int | None) -> bool:
         return rows is not None and self.completed <= rows <= self.completed + self.slack
+
+    def capped_ok(self) -> bool:
+        """Without --capped, nothing to check; with it, no row may miss the sub-account or its tag."""
+        return self.sub_account_id is None or self.capped_rows == self.rows_after_shutdown
 
 
 @dataclass
@@ -116,12 +132,22 @@ class Baseline:
 
 
 @dataclass
+class Capped:
+    """The sub-account the current gateway's targets call with (--capped)."""
+
+    sub_account_id: str
+    key: str
+    budget_id: str
+
+
+@dataclass
 class Outcome:
     runs: list[WrkResult] = field(default_factory=list)
     memory: Memory | None = None
     ledger: Ledger = field(default_factory=Ledger)
     module_file: str = ""  # `aigateway.__file__` of the measured (current) gateway
     baseline: Baseline | None = None
+    capped: Capped | None = None
     notes: list[str] = field(default_factory=list)
 
 

@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import DRAIN_TIMEOUT_S, Ledger, Memory, WrkResult
+from common import CAPPED_TAG, DRAIN_TIMEOUT_S, Ledger, Memory, WrkResult
 from procs import Procs
 from rss import rss_mb
 
@@ -21,6 +21,13 @@ from rss import rss_mb
 def count_ledger(db: Path) -> int:
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
         return int(conn.execute("SELECT count(*) FROM ledger").fetchone()[0])
+
+
+def count_capped(db: Path, sub_account_id: str) -> int:
+    """Rows billed to the --capped sub-account under its default tag (the wallet pays, the cap limits)."""
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
+        query = "SELECT count(*) FROM ledger WHERE sub_account_id = ? AND tag = ?"
+        return int(conn.execute(query, (sub_account_id, CAPPED_TAG)).fetchone()[0])
 
 
 def check_ledger(
@@ -46,6 +53,9 @@ def check_ledger(
     print(f"  gateway stopped with SIGINT (exit status {proc.returncode})")
     ledger.rows_after_shutdown = count_ledger(db)
     print(f"  ledger rows after shutdown: {ledger.rows_after_shutdown:,}", flush=True)
+    if ledger.sub_account_id is not None:
+        ledger.capped_rows = count_capped(db, ledger.sub_account_id)
+        print(f"  of which billed to {ledger.sub_account_id}, tag {CAPPED_TAG!r}: {ledger.capped_rows:,}")
 
 
 def drain(db: Path, ledger: Ledger, memory: Memory | None) -> None:

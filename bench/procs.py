@@ -29,6 +29,7 @@ from common import (
     LITELLM,
     LITELLM_KEY,
     UPSTREAM_PORT,
+    WALLET_CREDIT_USD,
     StartupError,
     Target,
 )
@@ -237,7 +238,7 @@ def start_gateway(
     shutil.copyfile(BENCH_DIR / "gateway.toml", home / "gateway.toml")
     cli = [sys.executable, "-m", "aigateway"]
     credit = subprocess.run(
-        [*cli, "balance", "add", "--usd", "1000000"],
+        [*cli, "balance", "add", "--usd", str(WALLET_CREDIT_USD)],
         env=env,
         cwd=cwd,
         capture_output=True,

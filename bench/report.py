@@ -14,6 +14,7 @@ from pathlib import Path
 from ab import ab_check, ab_lines, ab_pairs
 from common import (
     BENCH_DIR,
+    CAPPED_TAG,
     CHAT_MODES,
     CONCURRENCIES,
     DIRECT,
@@ -41,14 +42,18 @@ COMPARED = (GATEWAY, GATEWAY_BASELINE, GATEWAY_ANTHROPIC, LITELLM)
 
 
 def results_table(runs: list[WrkResult]) -> list[str]:
-    lines = ["| target | mode | c | RPS | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| target | mode | c | RPS | p50 ms | p99 ms | CPU us/req | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
         if r.kind != "run":
             continue
         errors = r.error_text() if not r.errors else f"**{r.error_text()}**"
+        cpu = "-" if r.cpu_us is None else f"{r.cpu_us:,.0f}"
         lines.append(
             f"| {r.target} | {r.mode} | {r.conns} | {r.rps:,.1f} | {fmt_ms(r.p50_ms)} | "
-            f"{fmt_ms(r.p99_ms)} | {errors} |"
+            f"{fmt_ms(r.p99_ms)} | {cpu} | {errors} |"
         )
     return lines
 
@@ -176,7 +181,9 @@ def ledger_check(ledger: Ledger, label: str = "") -> dict[str, str]:
     )
     if ledger.rows_running is None:
         return {"target": name, "measured": "not run", "result": "SKIP"}
-    ok = ledger.ok(ledger.rows_running) and ledger.ok(ledger.rows_after_shutdown)
+    if ledger.sub_account_id is not None:
+        measured += f"; {ledger.capped_rows or 0:,} billed to the --capped sub-account and tag"
+    ok = ledger.ok(ledger.rows_running) and ledger.ok(ledger.rows_after_shutdown) and ledger.capped_ok()
     return {
         "target": name,
         "measured": measured,
@@ -218,6 +225,12 @@ def ledger_lines(ledger: Ledger, label: str = "the gateway") -> list[str]:
         f"- rows after SIGINT shutdown:   {ledger.rows_after_shutdown or 0:,} -> "
         f"{verdict[ledger.ok(ledger.rows_after_shutdown)]}",
     ]
+    if ledger.sub_account_id is not None:
+        lines.append(
+            f"- rows billed to the --capped sub-account {ledger.sub_account_id} under tag "
+            f"{CAPPED_TAG!r}: {ledger.capped_rows or 0:,} (must be all of them) -> "
+            f"{verdict[ledger.capped_ok()]}"
+        )
     if ledger.rows_running < ledger.completed:
         caught = "not within the wait" if ledger.caught_up_s is None else f"{ledger.caught_up_s}s"
         lines.append(
@@ -257,8 +270,19 @@ def embeddings_lines(runs: list[WrkResult]) -> list[str]:
     return ["Embeddings (bench/embed-bench, one 1536-float vector, OpenAI wire): " + "; ".join(parts)]
 
 
+def capped_lines(out: Outcome) -> list[str]:
+    if out.capped is None:
+        return ["Current gateway called with the admin key (--no-capped): wallet scope only.", ""]
+    return [
+        f"Current gateway called as sub-account {out.capped.sub_account_id} (--capped): every call "
+        f"counts an RPM window and reserves on the wallet, the sub-account's cap and the budget of tag "
+        f"{CAPPED_TAG!r}; the baseline calls with the admin key.",
+        "",
+    ]
+
+
 def render(out: Outcome) -> str:
-    lines = ["", "## Results", "", *results_table(out.runs), ""]
+    lines = ["", "## Results", "", *capped_lines(out), *results_table(out.runs), ""]
     for target in COMPARED:
         if find_run(out.runs, target, "non-stream", 1):
             added = added_p50(out.runs, target)
@@ -304,6 +328,7 @@ def write_json(out: Outcome, args: argparse.Namespace) -> Path:
         "ledger": asdict(out.ledger),
         "module_file": out.module_file,
         "baseline": None if out.baseline is None else asdict(out.baseline),
+        "capped": None if out.capped is None else asdict(out.capped) | {"key": "(redacted)"},
         "ab": ab_pairs(out.runs),
         "targets": target_checks(out),
         "notes": out.notes,

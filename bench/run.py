@@ -32,8 +32,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from capped import make_capped
 from common import (
     CONCURRENCIES,
     GATEWAY,
@@ -77,11 +80,10 @@ def bench_gateway(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcom
     its ledger; with --baseline-src, the same chat runs against a second gateway running that code, taking
     turns with the current one.
 
-    The soak (memory) is OpenAI-wire chat only; the ledger check covers every request of every run.
+    The soak (memory) is OpenAI-wire chat only; the ledger check covers every request of every run. With
+    --capped (the default) the current gateway's targets call as a sub-account (bench/capped.py).
     """
     proc, out.module_file = start_gateway(args.port, tmp, procs)
-    target = gateway_target(args.port)
-    targets = [target]
     base_proc = None
     if args.baseline_src is not None:
         src = Path(args.baseline_src)
@@ -89,19 +91,31 @@ def bench_gateway(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcom
         out.baseline = Baseline(src=str(src), module_file=module, commit=git_commit(src))
         if Path(module).resolve() == Path(out.module_file).resolve():
             raise StartupError(f"the baseline and the current gateway both import {module}")
-        targets.append(baseline_target(args.baseline_port))
-    targets.append(anthropic_target(args.port))
     memory = out.memory = gateway_memory(proc.pid, args.port)
     memories = [memory]
     if base_proc is not None and out.baseline is not None:
         out.baseline.memory = gateway_memory(base_proc.pid, args.baseline_port)
         memories.append(out.baseline.memory)
+    # The current gateway's targets: with --capped, the sub-account's key; the baseline keeps the admin
+    # key (its code has no sub-accounts). Each target knows its server pid (CPU time per request).
+    mine: dict[str, Any] = {"pid": memory.pid}
+    if args.capped:
+        out.capped = make_capped(f"http://127.0.0.1:{args.port}")
+        mine["key"] = out.capped.key
+        out.ledger.sub_account_id = out.capped.sub_account_id
+    target = replace(gateway_target(args.port), **mine)
+    targets = [target]
+    base_target = None
+    if out.baseline is not None and out.baseline.memory is not None:
+        base_target = replace(baseline_target(args.baseline_port), pid=out.baseline.memory.pid)
+        targets.append(base_target)
+    targets.append(replace(anthropic_target(args.port), **mine))
     runs = warm_up(targets, args.warmup)
     for m in memories:
         m.start_mb = rss_mb(m.pid)
     runs += measure(targets, args.duration)
-    if args.baseline_src is not None and args.ab_rounds > 1:
-        runs += ab_rounds(target, baseline_target(args.baseline_port), args.ab_rounds - 1, args.duration)
+    if base_target is not None and args.ab_rounds > 1:
+        runs += ab_rounds(target, base_target, args.ab_rounds - 1, args.duration)
     for m in memories:
         m.after_runs_mb = rss_mb(m.pid)
     if args.soak > 0:
@@ -116,8 +130,8 @@ def bench_gateway(args: argparse.Namespace, tmp: Path, procs: Procs, out: Outcom
         for log in (tmp / "gateway.log", tmp / "baseline" / "gateway.log"):
             if log.exists():
                 print(f"\n  !! some runs had errors; the end of {log}:\n{tail(log)}")
-    mine = [r for r in runs if r.target != GATEWAY_BASELINE]
-    check_ledger(tmp, procs, proc, mine, out.ledger, memory)
+    ours = [r for r in runs if r.target != GATEWAY_BASELINE]
+    check_ledger(tmp, procs, proc, ours, out.ledger, memory)
     if base_proc is not None and out.baseline is not None:
         print("\n  baseline gateway:")
         theirs = [r for r in runs if r.target == GATEWAY_BASELINE]
@@ -176,6 +190,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="with --baseline-src: measure the chat runs of both gateways N times, taking turns; "
         "the A/B compares medians (default 1)",
+    )
+    p.add_argument(
+        "--capped",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the current gateway's targets call with a sub-account's key (huge cap, RPM limit, default "
+        "tag with a budget): all three reservation scopes and the RPM window on every call "
+        "(default: on; --no-capped calls with the admin key, as before)",
     )
     args = p.parse_args(argv)
     args.duration = args.duration or (2 if args.quick else 10)

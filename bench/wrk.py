@@ -6,10 +6,12 @@ import math
 import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from common import CHAT_MODES, CONCURRENCIES, SCRIPTS, WRK_TIMEOUT, Target, WrkResult, fmt_ms
 
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
@@ -62,18 +64,38 @@ def run_wrk(
         str(SCRIPTS[mode]),
         url,
     ]
+    cpu_before = cpu_seconds(target.pid)
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    cpu_after = cpu_seconds(target.pid)
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr}{proc.stdout}")
     result = WrkResult(target=target.name, mode=mode, conns=conns, kind=kind, **parse_wrk(proc.stdout))
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        result.cpu_us = (cpu_after - cpu_before) / result.requests * 1e6
     report_run(result)
     return result
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of process `pid`, all its threads (/proc/PID/stat utime + stime), in s.
+
+    Wall-clock RPS on a shared 2-core machine moves with whatever else runs; the server's own CPU time
+    per request does much less, so an A/B reads both."""
+    if pid is None:
+        return None
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": field 3 (state) is fields[0]
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
 def report_run(r: WrkResult) -> None:
+    cpu = "" if r.cpu_us is None else f"  cpu {r.cpu_us:,.0f} us/req"
     print(
         f"  {r.kind:7} {r.target:26} {r.mode:10} c={r.conns:<3} {r.rps:>10,.1f} req/s  "
-        f"p50 {fmt_ms(r.p50_ms):>8} ms  p99 {fmt_ms(r.p99_ms):>8} ms  ({r.requests:,} requests)",
+        f"p50 {fmt_ms(r.p50_ms):>8} ms  p99 {fmt_ms(r.p99_ms):>8} ms  ({r.requests:,} requests){cpu}",
         flush=True,
     )
     if r.errors:
