@@ -30,6 +30,8 @@ from aigateway.providers.wire.speech import (
     OPENAI_VOICES,
     SpeechTranslator,
     _SpeechAdapter,
+    checked_speed,
+    required_voice,
     speech_context,
     speech_format,
     voice_of,
@@ -56,6 +58,7 @@ def elevenlabs_headers(vendor: VendorProfile, credential: str | None) -> dict[st
 
 class ElevenLabsSpeech(_SpeechAdapter):
     name = "elevenlabs-speech"
+    wire = "elevenlabs"
 
     def build_request(
         self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
@@ -63,28 +66,16 @@ class ElevenLabsSpeech(_SpeechAdapter):
         fmt = speech_format(body)
         if fmt not in ELEVENLABS_FORMATS:
             raise _unsupported("ElevenLabs", fmt, list(ELEVENLABS_FORMATS))
-        voice = voice_of(body)
-        if voice is None:
-            raise InvalidRequest("ElevenLabs needs 'voice': an ElevenLabs voice id.", param="voice")
+        voice = required_voice(body, "ElevenLabs", "an ElevenLabs voice id")
         if body.get("instructions"):
             raise InvalidRequest("ElevenLabs voices do not take 'instructions'.", param="instructions")
         payload: dict[str, Any] = {"text": body.get("input", ""), "model_id": target.upstream_model}
-        speed = body.get("speed")
-        if speed is not None and speed != 1:
-            low, high = ELEVENLABS_SPEED
-            if not low <= speed <= high:
-                raise InvalidRequest(f"ElevenLabs takes a 'speed' from {low} to {high}.", param="speed")
-            payload["voice_settings"] = {"speed": speed}
+        speed = checked_speed(body, ELEVENLABS_SPEED, "ElevenLabs") if body.get("speed") != 1 else None
+        if speed is not None:
+            payload["voice_settings"] = {"speed": body["speed"]}
         query = urlencode({"output_format": ELEVENLABS_FORMATS[fmt]})
-        return UpstreamRequest(
-            url=f"{vendor.base_url.rstrip('/')}/text-to-speech/{quote(voice, safe='')}/stream?{query}",
-            headers=elevenlabs_headers(vendor, credential),
-            body=orjson.dumps(payload),
-            stream=True,
-            context=speech_context(body, fmt),
-            wire="elevenlabs",
-            operation="speech",
-        )
+        url = f"{vendor.base_url.rstrip('/')}/text-to-speech/{quote(voice, safe='')}/stream?{query}"
+        return self.streamed(url, elevenlabs_headers(vendor, credential), payload, speech_context(body, fmt))
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
         try:
@@ -207,6 +198,7 @@ class MiniMaxTranslator(SpeechTranslator):
 
 class MiniMaxSpeech(_SpeechAdapter):
     name = "minimax-speech"
+    wire = "minimax"
 
     def media_translator(self, request: UpstreamRequest) -> SpeechTranslator:
         return MiniMaxTranslator(request)
@@ -217,16 +209,9 @@ class MiniMaxSpeech(_SpeechAdapter):
         fmt = speech_format(body)
         if fmt not in MINIMAX_FORMATS:
             raise _unsupported("MiniMax", fmt, list(MINIMAX_FORMATS))
-        voice = voice_of(body)
-        if voice is None:
-            raise InvalidRequest("MiniMax needs 'voice': a MiniMax voice_id.", param="voice")
-        voice_setting: dict[str, Any] = {"voice_id": voice}
-        speed = body.get("speed")
-        if speed is not None:
-            low, high = MINIMAX_SPEED
-            if not low <= speed <= high:
-                raise InvalidRequest(f"MiniMax takes a 'speed' from {low} to {high}.", param="speed")
-            voice_setting["speed"] = speed
+        voice_setting: dict[str, Any] = {"voice_id": required_voice(body, "MiniMax", "a MiniMax voice_id")}
+        if checked_speed(body, MINIMAX_SPEED, "MiniMax") is not None:
+            voice_setting["speed"] = body["speed"]
         streamed = fmt in MINIMAX_STREAMED
         payload: dict[str, Any] = {
             "model": target.upstream_model,
@@ -239,14 +224,8 @@ class MiniMaxSpeech(_SpeechAdapter):
             payload["stream_options"] = {"exclude_aggregated_audio": True}
         context = speech_context(body, fmt, MINIMAX_RATE)
         context["minimax_stream"] = streamed
-        return UpstreamRequest(
-            url=vendor.base_url.rstrip("/") + "/t2a_v2",
-            headers=auth_headers(vendor, credential),
-            body=orjson.dumps(payload),
-            stream=True,
-            context=context,
-            wire="minimax",
-            operation="speech",
+        return self.streamed(
+            vendor.base_url.rstrip("/") + "/t2a_v2", auth_headers(vendor, credential), payload, context
         )
 
     def parse_error(self, status: int, raw: bytes, headers: dict[str, str]) -> UpstreamFailure:
@@ -291,6 +270,7 @@ class MistralSpeech(_SpeechAdapter):
     ``audio_data`` is base64 (decoded for the client). An OpenAI voice name leaves Mistral's default."""
 
     name = "mistral-speech"
+    wire = "mistral"
 
     def media_translator(self, request: UpstreamRequest) -> SpeechTranslator:
         return Base64AudioTranslator(request)
@@ -308,12 +288,5 @@ class MistralSpeech(_SpeechAdapter):
             voice = MISTRAL_DEFAULT_VOICE
         payload = {"model": target.upstream_model, "input": body.get("input", ""), "voice_id": voice}
         payload["response_format"] = fmt
-        return UpstreamRequest(
-            url=vendor.base_url.rstrip("/") + "/audio/speech",
-            headers=auth_headers(vendor, credential),
-            body=orjson.dumps(payload),
-            stream=True,
-            context=speech_context(body, fmt),
-            wire="mistral",
-            operation="speech",
-        )
+        url = vendor.base_url.rstrip("/") + "/audio/speech"
+        return self.streamed(url, auth_headers(vendor, credential), payload, speech_context(body, fmt))

@@ -77,6 +77,27 @@ def form_headers(vendor: VendorProfile, credential: str | None) -> dict[str, str
     return headers
 
 
+def form_upload(
+    url: str,
+    vendor: VendorProfile,
+    credential: str | None,
+    form: Form,
+    context: dict[str, Any],
+    wire: str,
+    operation: str = "transcriptions",
+) -> UpstreamRequest:
+    """A multipart upload of the audio (``form`` ends with the file) to ``url``."""
+    return UpstreamRequest(
+        url=url,
+        headers=form_headers(vendor, credential),
+        body=None,
+        form=form,
+        context=context,
+        wire=wire,
+        operation=operation,
+    )
+
+
 def upload(body: dict[str, Any]) -> tuple[str, bytes, str]:
     """(filename, bytes, content type) of the audio the operation prepared."""
     file = body["file"]
@@ -261,15 +282,8 @@ class OpenAITranscription:
             for granularity in body.get("timestamp_granularities") or []:
                 form.append(("timestamp_granularities[]", str(granularity), None, None))
         form.append(("file", data, filename, content_type))
-        return UpstreamRequest(
-            url=f"{vendor.base_url.rstrip('/')}/audio/{self.operation}",
-            headers=form_headers(vendor, credential),
-            body=None,
-            form=form,
-            context=ctx,
-            wire=self.name,
-            operation=self.operation,
-        )
+        url = f"{vendor.base_url.rstrip('/')}/audio/{self.operation}"
+        return form_upload(url, vendor, credential, form, ctx, self.name, self.operation)
 
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
         ctx = request.context

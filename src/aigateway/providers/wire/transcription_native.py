@@ -6,6 +6,8 @@ OpenAI format by transcription.render; usage is the gateway's measurement of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +29,7 @@ from aigateway.providers.wire.transcription import (
     Word,
     billed,
     common_context,
-    form_headers,
+    form_upload,
     render,
     transcript_from_openai,
     upload,
@@ -36,6 +38,60 @@ from aigateway.providers.wire.transcription import (
 
 def _float(value: Any, default: float = 0.0) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def _transcript_doc(raw: bytes) -> dict[str, Any]:
+    """A JSON answer that has a transcript (``text``), or the reason it cannot be read."""
+    doc = orjson.loads(raw)
+    if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
+        raise ValueError("upstream answered 200 without a transcript")
+    return doc
+
+
+@dataclass(frozen=True, slots=True)
+class FormFields:
+    """How a multipart speech-to-text API names its fields, and where it lives under the base URL."""
+
+    model: str
+    language: str
+    path: str
+
+
+def _word_timestamps(body: dict[str, Any], ctx: dict[str, Any]) -> Form:
+    """ElevenLabs: word timestamps always (the segments and subtitles are built from them)."""
+    return [("timestamps_granularity", "word", None, None)]
+
+
+def form_request(
+    wire: str,
+    fields: FormFields,
+    body: dict[str, Any],
+    target: Target,
+    vendor: VendorProfile,
+    credential: str | None,
+    extra: Callable[[dict[str, Any], dict[str, Any]], Form],
+) -> UpstreamRequest:
+    """A multipart upload (ElevenLabs, Mistral): model, language, temperature, the wire's own fields
+    (``extra``, given the request body and the call's context), then the file."""
+    ctx = common_context(body, target, "transcribe")
+    ctx["vendor"] = vendor.name
+    filename, data, content_type = upload(body)
+    form: Form = [(fields.model, target.upstream_model, None, None)]
+    if body.get("language"):
+        form.append((fields.language, str(body["language"]), None, None))
+    if body.get("temperature") is not None:
+        form.append(("temperature", str(body["temperature"]), None, None))
+    form.extend(extra(body, ctx))
+    form.append(("file", data, filename, content_type))
+    return form_upload(f"{vendor.base_url.rstrip('/')}{fields.path}", vendor, credential, form, ctx, wire)
+
+
+def _granularities(body: dict[str, Any], ctx: dict[str, Any]) -> Form:
+    """Mistral: the timestamps asked for, and segments whenever the answer format needs them."""
+    granularities = list(body.get("timestamp_granularities") or [])
+    if ctx["format"] in ("verbose_json", "srt", "vtt") and "segment" not in granularities:
+        granularities.append("segment")
+    return [("timestamp_granularities", str(g), None, None) for g in granularities]
 
 
 class DeepgramTranscription:
@@ -112,31 +168,12 @@ class ElevenLabsTranscription:
     def build_request(
         self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
     ) -> UpstreamRequest:
-        ctx = common_context(body, target, "transcribe")
-        ctx["vendor"] = vendor.name
-        filename, data, content_type = upload(body)
-        form: Form = [("model_id", target.upstream_model, None, None)]
-        if body.get("language"):
-            form.append(("language_code", str(body["language"]), None, None))
-        if body.get("temperature") is not None:
-            form.append(("temperature", str(body["temperature"]), None, None))
-        form.append(("timestamps_granularity", "word", None, None))
-        form.append(("file", data, filename, content_type))
-        return UpstreamRequest(
-            url=f"{vendor.base_url.rstrip('/')}/speech-to-text",
-            headers=form_headers(vendor, credential),
-            body=None,
-            form=form,
-            context=ctx,
-            wire=self.name,
-            operation="transcriptions",
-        )
+        fields = FormFields("model_id", "language_code", "/speech-to-text")
+        return form_request(self.name, fields, body, target, vendor, credential, _word_timestamps)
 
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
         ctx = request.context
-        doc = orjson.loads(raw)
-        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
-            raise ValueError("upstream answered 200 without a transcript")
+        doc = _transcript_doc(raw)
         words = [
             Word(str(w.get("text") or "").strip(), _float(w.get("start")), _float(w.get("end")))
             for w in doc.get("words") or []
@@ -171,35 +208,12 @@ class MistralTranscription:
     def build_request(
         self, body: dict[str, Any], target: Target, vendor: VendorProfile, credential: str | None
     ) -> UpstreamRequest:
-        ctx = common_context(body, target, "transcribe")
-        ctx["vendor"] = vendor.name
-        filename, data, content_type = upload(body)
-        form: Form = [("model", target.upstream_model, None, None)]
-        if body.get("language"):
-            form.append(("language", str(body["language"]), None, None))
-        if body.get("temperature") is not None:
-            form.append(("temperature", str(body["temperature"]), None, None))
-        granularities = list(body.get("timestamp_granularities") or [])
-        if ctx["format"] in ("verbose_json", "srt", "vtt") and "segment" not in granularities:
-            granularities.append("segment")
-        for granularity in granularities:
-            form.append(("timestamp_granularities", str(granularity), None, None))
-        form.append(("file", data, filename, content_type))
-        return UpstreamRequest(
-            url=f"{vendor.base_url.rstrip('/')}/audio/transcriptions",
-            headers=form_headers(vendor, credential),
-            body=None,
-            form=form,
-            context=ctx,
-            wire=self.name,
-            operation="transcriptions",
-        )
+        fields = FormFields("model", "language", "/audio/transcriptions")
+        return form_request(self.name, fields, body, target, vendor, credential, _granularities)
 
     def parse_response(self, raw: bytes, request: UpstreamRequest) -> TranslatedResponse:
         ctx = request.context
-        doc = orjson.loads(raw)
-        if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
-            raise ValueError("upstream answered 200 without a transcript")
+        doc = _transcript_doc(raw)
         transcript = transcript_from_openai(doc, ctx)
         usage_doc = doc.get("usage")
         seconds = usage_doc.get("prompt_audio_seconds") if isinstance(usage_doc, dict) else None
