@@ -456,7 +456,7 @@ def _ledger_units(usage: Usage, kind: str, side: str) -> int:
     if kind == "images":
         return usage.input_images if inbound else usage.output_images
     if kind == "seconds":
-        return usage.input_ms if inbound else usage.output_ms
+        return (usage.input_ms or usage.compute_ms) if inbound else usage.output_ms
     if kind == "characters":
         return usage.characters if inbound else 0
     return usage.input_tokens if inbound else usage.output_tokens
