@@ -23,7 +23,7 @@ from aigateway.core.catalog import ModelEntry
 from aigateway.core.errors import BudgetExceeded, RateLimited
 from aigateway.core.money import nano_to_usd_str
 from aigateway.core.pricing import Usage, affordable_output_tokens, worst_case_nano
-from aigateway.services.auth import Principal
+from aigateway.services.auth import Principal, SubAccountLimits
 from aigateway.services.limits import Refusal, Scope, SpendBook
 from aigateway.services.ratelimit import RateDecision, RateLimiter, rate_headers
 
@@ -41,10 +41,18 @@ class BudgetCache:
         self._ttl = ttl_s
         self._budgets: dict[str, tuple[dict[str, int], float]] = {}
 
-    async def caps(self, account_id: str) -> dict[str, int]:
+    def fresh(self, account_id: str) -> dict[str, int] | None:
+        """The account's budgets if read within ``ttl_s``, else None: lets admission skip an await
+        (a coroutine per call) when they are at hand, which they almost always are."""
         hit = self._budgets.get(account_id)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
+        return None
+
+    async def caps(self, account_id: str) -> dict[str, int]:
+        hit = self.fresh(account_id)
+        if hit is not None:
+            return hit
         caps = await asyncio.to_thread(self._loader, account_id)
         self._budgets[account_id] = (caps, time.monotonic() + self._ttl)
         return caps
@@ -55,6 +63,23 @@ class BudgetCache:
 
 def month_of(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m")
+
+
+def month_span(now: float) -> tuple[str, float, float]:
+    """The UTC month of ``now`` and its bounds [start, end) in epoch seconds."""
+    when = datetime.fromtimestamp(now, UTC)
+    start = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start.strftime("%Y-%m"), start.timestamp(), end.timestamp()
+
+
+# (account id, sub-account limits, budgeted tag, its cap) -> the call's scopes, for the current month.
+_ScopesKey = tuple[str, SubAccountLimits | None, str | None, int]
+_SCOPE_CACHE_MAX = 4096  # distinct (principal, tag, cap) combinations kept before starting afresh
 
 
 class Admission:
@@ -75,6 +100,12 @@ class Admission:
         self.thin_wallet_slices = max(1, thin_wallet_slices)
         self._clock = clock
         self._wallets: dict[str, Scope] = {}
+        # The scopes of a (sub-account, budgeted tag) in the current month, built once: a call then
+        # costs a dict lookup, not a datetime, two f-strings and up to three frozen dataclasses.
+        # Keyed by the values the scopes are made of (a changed cap or name is a new key), emptied
+        # when the month turns or the cache grows past _SCOPE_CACHE_MAX.
+        self._scope_cache: dict[_ScopesKey, tuple[Scope, ...]] = {}
+        self._month = ("", 0.0, 0.0)  # (YYYY-MM, start, end) of the cache's month
         self._settling: set[asyncio.Future[None]] = set()
 
     # -- who pays ---------------------------------------------------------------------------------
@@ -87,13 +118,33 @@ class Admission:
 
     async def scopes(self, principal: Principal, tag: str | None) -> tuple[Scope, ...]:
         """The wallet, the sub-account's cap and the tag's budget, as they apply to this call."""
-        wallet = self.wallet_scope(principal.account_id)
+        account_id = principal.account_id
         sub = principal.sub_account
-        budgets = await self.budgets.caps(principal.account_id)
+        budgets = self.budgets.fresh(account_id)
+        if budgets is None:
+            budgets = await self.budgets.caps(account_id)
         if sub is None and not budgets:
-            return (wallet,)
-        month = month_of(self._clock())
-        found: list[Scope] = [wallet]
+            return (self.wallet_scope(account_id),)
+        cap = budgets.get(tag) if tag is not None else None
+        budgeted = tag if cap is not None else None
+        now = self._clock()
+        month, start, end = self._month
+        if not start <= now < end:
+            self._month = month_span(now)
+            month = self._month[0]
+            self._scope_cache.clear()
+        key: _ScopesKey = (account_id, sub, budgeted, cap or 0)
+        found = self._scope_cache.get(key)
+        if found is None:
+            if len(self._scope_cache) >= _SCOPE_CACHE_MAX:
+                self._scope_cache.clear()
+            found = self._scope_cache[key] = self._build_scopes(account_id, sub, budgeted, cap or 0, month)
+        return found
+
+    def _build_scopes(
+        self, account_id: str, sub: SubAccountLimits | None, tag: str | None, cap: int, month: str
+    ) -> tuple[Scope, ...]:
+        found: list[Scope] = [self.wallet_scope(account_id)]
         if sub is not None:
             period = month if sub.cap_period == "month" else "lifetime"
             kind = "monthly" if sub.cap_period == "month" else "lifetime"
@@ -107,14 +158,14 @@ class Admission:
                     period,
                 )
             )
-        if tag is not None and tag in budgets:
-            store_scope = f"tag:{principal.account_id}:{tag}"
+        if tag is not None:
+            store_scope = f"tag:{account_id}:{tag}"
             found.append(
                 Scope(
                     f"{store_scope}@{month}",
                     "budget",
                     f"budget for tag '{tag}'",
-                    budgets[tag],
+                    cap,
                     store_scope,
                     month,
                 )
