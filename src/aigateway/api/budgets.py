@@ -56,10 +56,7 @@ def _spent(ctx: GatewayContext, records: list[BudgetRecord], month: str) -> list
 def _forget_caps(ctx: GatewayContext, account_id: str) -> None:
     """Admission caches each account's budgets: after a change here it re-reads them at once (other
     processes within their cache's TTL)."""
-    budgets = getattr(getattr(ctx, "admission", None), "budgets", None)
-    forget = getattr(budgets, "forget", None)
-    if forget is not None:
-        forget(account_id)
+    ctx.admission.budgets.forget(account_id)
 
 
 @router.post("/v1/budgets")
