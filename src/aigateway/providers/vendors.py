@@ -153,7 +153,15 @@ BUILTIN_VENDORS: tuple[VendorProfile, ...] = (
     # Black Forest Labs' FLUX API (docs.bfl.ai): POST /v1/{model}, key in the x-key header.
     _p("bfl", "https://api.bfl.ai/v1", "BFL_API_KEY", wire="bfl", auth="x-key"),
     # Hugging Face Inference Providers, the hf-inference provider: POST /{org}/{model}.
-    _p("huggingface", "https://router.huggingface.co/hf-inference/models", "HF_TOKEN", wire="huggingface"),
+    # 60 s read timeout: HF bills compute time, and the reservation of a compute-billed call is its
+    # vendor's timeout (services/operations/detections.compute_ceiling_ms); 600 s would hold 7.2 cents.
+    _p(
+        "huggingface",
+        "https://router.huggingface.co/hf-inference/models",
+        "HF_TOKEN",
+        wire="huggingface",
+        timeout_s=60.0,
+    ),
 )
 
 
