@@ -162,6 +162,33 @@ def test_a_sub_accounts_rpm_limit_answers_429_with_the_rate_limit_headers(gatewa
         assert limited.headers["x-ratelimit-reset-requests"]
 
 
+def test_a_sub_accounts_live_calls_show_in_its_usage_and_its_balance(gateway: Gateway) -> None:
+    _account, parent = gateway.new_account("sub-usage", usd="10")
+    sub = _sub_account(gateway, parent, spend_cap_cents=100, default_tag="acme-default")
+    answers = _fire([gateway.base_url], sub["key"], 5)
+    assert _statuses(answers) == [200] * 5
+    cost = _charged(gateway.db_url, 5, sub_account_id=sub["id"])
+    month = time.strftime("%Y-%m", time.gmtime())
+    deadline = time.monotonic() + 60
+    while True:  # the ledger writer's flush updates the rollups in the same transaction as the rows
+        report = _mgmt(
+            gateway, "GET", f"/sub-accounts/{sub['id']}/usage", sub["key"], params={"month": month}
+        )
+        assert report.status_code == 200, report.text
+        data = report.json()["data"]
+        if data and data[0]["requests"] == 5:
+            break
+        assert time.monotonic() < deadline, report.text
+        time.sleep(0.05)
+    assert data[0]["cost_nanousd"] == cost > 0
+    by_tag = _mgmt(gateway, "GET", "/usage/by-tag", parent, params={"month": month}).json()
+    tagged = next(e for e in by_tag["data"] if e["tag"] == "acme-default")  # the sub-account's default tag
+    assert tagged["requests"] == 5 and tagged["cost_nanousd"] == cost
+    balance = _mgmt(gateway, "GET", "/balance", sub["key"]).json()
+    assert balance["sub_account_id"] == sub["id"] and balance["spent_nanousd"] == cost
+    assert balance["remaining_nanousd"] == 100 * CENT - cost
+
+
 # -- several processes -------------------------------------------------------------------------------
 
 
