@@ -244,3 +244,36 @@ outbox = Table(
     UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
     Index("ix_outbox_delivered_created", "delivered_at", "created_at"),
 )
+
+# The durable job queue (0005, storage/jobs.py): long-running work a worker claims under a lease
+# (lease_owner, lease_expires_at, kept alive by heartbeats), so a killed worker's job is claimed
+# again once its lease runs out. ``step`` and ``state`` are what a multi-step job (submit -> poll ->
+# fetch) persisted after each step, so a second attempt resumes after the last saved step.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),  # job_ + 12 hex of the ms clock + 12 random hex
+    Column("account_id", String(40), nullable=False),
+    Column("sub_account_id", String(40), nullable=True),
+    Column("key_id", String(40), nullable=True),
+    Column("kind", String(64), nullable=False),  # video | music | 3d | chat | batch | test.sleep ...
+    Column("status", String(16), nullable=False),  # queued|processing|completed|failed|cancelled
+    Column("payload", Text, nullable=False),  # JSON: what the job was asked to do
+    Column("result", Text, nullable=True),  # JSON, once completed
+    Column("error", Text, nullable=True),  # JSON {"message", "code"} of the last failure
+    Column("attempts", Integer, nullable=False, server_default="0"),  # claims so far
+    Column("max_attempts", Integer, nullable=False, server_default="5"),
+    Column("run_after", DateTime(timezone=True), nullable=False),  # not claimed before (backoff)
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("step", String(64), nullable=True),  # the last step completed
+    Column("state", Text, nullable=False, server_default="{}"),  # JSON the steps persisted
+    Column("webhook_url", String(2000), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_jobs_claim", "status", "run_after"),
+    Index("ix_jobs_lease", "status", "lease_expires_at"),
+    Index("ix_jobs_account_created", "account_id", "created_at"),
+)
