@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from aigateway.api import account, budgets, models, subaccounts, usage
+from aigateway.api import webhooks as webhook_routes
 from aigateway.api.blobs import ROUTE as BLOB_ROUTE
 from aigateway.api.blobs import get_blob
 from aigateway.api.calls import Endpoint, make_endpoint
@@ -40,6 +41,7 @@ from aigateway.services.operations.speech import SpeechOperation
 from aigateway.services.operations.transcriptions import TranscriptionsOperation
 from aigateway.services.operations.translations import TranslationsOperation
 from aigateway.services.pipeline import Gateway
+from aigateway.services.webhooks import WebhookDeliverer
 from aigateway.settings import Settings, load_settings
 from aigateway.simulators.transport import SimulatedTransport
 from aigateway.storage.accounts import AccountStore
@@ -49,6 +51,7 @@ from aigateway.storage.db import create_db_engine
 from aigateway.storage.ledger import LedgerSink
 from aigateway.storage.spend import SpendStore
 from aigateway.storage.subaccounts import SubAccountStore
+from aigateway.storage.webhooks import WebhookStore
 
 log = logging.getLogger("aigateway")
 
@@ -107,6 +110,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fetch_session = create_fetch_session(
             settings.allow_private_fetch, settings.upstream_connect_timeout_s, settings.fetch_timeout_s
         )
+        webhook_session = create_fetch_session(
+            settings.allow_private_fetch, settings.upstream_connect_timeout_s, settings.webhook_timeout_s
+        )
+        deliverer = WebhookDeliverer(
+            WebhookStore(engine),
+            webhook_session,
+            allow_private=settings.allow_private_fetch,
+            timeout_s=settings.webhook_timeout_s,
+            poll_s=settings.webhook_poll_s,
+        )
         ctx = GatewayContext(
             settings=settings,
             catalog=catalog,
@@ -127,11 +140,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 retain_s=settings.image_url_ttl_s + 60,  # image URLs never outlive their TTL
             ),
         )
+        ctx.webhooks = deliverer
         app.state.ctx = ctx
         holder["gateway"] = Gateway(ctx, build_adapters(), HttpTransport(session), SimulatedTransport())
         # The in-process entry point for what calls the pipeline without HTTP (batches, evals, jobs).
         app.state.gateway = holder["gateway"]
         await ledger.start()
+        if settings.webhooks_enabled:
+            await deliverer.start()
         # Everything built so far (framework, catalog, schemas) lives as long as the process: move
         # it out of the collector's generations. Measured: without this, full collections that
         # re-scan those objects put p99 at ~75 ms under load (c=16) against ~6 ms with it.
@@ -140,6 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await deliverer.close()
+            await webhook_session.close()
             await limits.close()
             await ledger.close()
             await session.close()
@@ -170,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subaccounts.router)
     app.include_router(usage.router)
     app.include_router(budgets.router)
+    app.include_router(webhook_routes.router)
     app.router.add_route(BLOB_ROUTE, get_blob, methods=["GET"])
 
     add_unbuilt_routes(app)

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     # The longest grace period PATCH accepts (7 days).
     key_rotation_max_grace_s: int = 7 * 24 * 3600
 
+    # Signed webhooks (README "Webhooks"): whether this process runs the delivery loop, how often it
+    # looks for work, how long one attempt may take, and how long a rotated-out secret still signs.
+    webhooks_enabled: bool = True
+    webhook_poll_s: float = 1.0
+    webhook_timeout_s: float = 10.0
+    webhook_secret_overlap_s: int = 24 * 3600
+
     # Filled from the config file, not the environment.
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     models: list[dict[str, Any]] = Field(default_factory=list)

@@ -42,8 +42,6 @@ UNBUILT: tuple[tuple[str, str, str], ...] = (
     ("GET", "/v1/replays", "replays"),
     ("GET", "/v1/replays/{id}", "replays"),
     ("DELETE", "/v1/cache", "the response cache"),
-    ("GET", "/v1/webhook-secret", "webhooks"),
-    ("POST", "/v1/webhook-secret/rotate", "webhooks"),
     ("GET", "/v1/health/providers", "provider health"),
 )
 

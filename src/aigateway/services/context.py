@@ -14,6 +14,7 @@ from aigateway.services.admission import Admission
 from aigateway.services.auth import KeyCache
 from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.limits import SpendBook
+from aigateway.services.webhooks import WebhookDeliverer
 from aigateway.settings import Settings
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.blobs import BlobStore
@@ -33,3 +34,4 @@ class GatewayContext:
     session: aiohttp.ClientSession
     fetcher: Fetcher | None = None  # guarded downloads of URLs from outside (providers/fetch.py)
     blobs: BlobStore | None = None  # media the gateway serves by signed URL (storage/blobs.py)
+    webhooks: WebhookDeliverer | None = None  # the outbox's deliverer (services/webhooks.py)

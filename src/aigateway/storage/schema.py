@@ -277,3 +277,58 @@ jobs = Table(
     Index("ix_jobs_lease", "status", "lease_expires_at"),
     Index("ix_jobs_account_created", "account_id", "created_at"),
 )
+
+# Signed webhooks (0006): an account's signing secret, and the one before it while a rotation's
+# overlap lasts (deliveries carry a signature by each, so receivers can switch without a gap).
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_expires_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=True),
+)
+
+# Where an account's events are sent (PUT /v1/webhook-endpoint); no row: they are not sent.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per event sent to an endpoint; its id is the x-aig-delivery-id of every attempt. A sender
+# claims a due row (claim_token, claimed_until) before it sends, so two processes never send the same
+# attempt; a claim left by a killed process runs out and the row is sent again (the next attempt).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),  # whd_ + 24 hex
+    Column("event_id", String(40), nullable=False),
+    Column("account_id", String(40), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("body", Text, nullable=False),  # the exact bytes signed and sent, the same on every attempt
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("claim_token", String(40), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("given_up_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("event_id", name="uq_webhook_deliveries_event_id"),
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=text("delivered_at IS NULL AND given_up_at IS NULL"),
+        postgresql_where=text("delivered_at IS NULL AND given_up_at IS NULL"),
+    ),
+    Index("ix_webhook_deliveries_account", "account_id", "created_at"),
+)
