@@ -45,7 +45,8 @@ from aigateway.services.webhooks import WebhookDeliverer
 from aigateway.settings import Settings, load_settings
 from aigateway.simulators.transport import SimulatedTransport
 from aigateway.storage.accounts import AccountStore
-from aigateway.storage.blobs import open_local_store
+from aigateway.storage.blobs import BlobStore, UrlSigner, load_secret, open_local_store
+from aigateway.storage.blobs_s3 import open_s3_store
 from aigateway.storage.budgets import BudgetStore
 from aigateway.storage.db import create_db_engine
 from aigateway.storage.ledger import LedgerSink
@@ -132,13 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ledger=ledger,
             session=session,
             fetcher=Fetcher(fetch_session, settings.allow_private_fetch, settings.image_fetch_max_bytes),
-            blobs=open_local_store(
-                settings.data_dir,
-                settings.signing_secret,
-                settings.public_url,
-                f"http://{settings.host}:{settings.port}",
-                retain_s=settings.image_url_ttl_s + 60,  # image URLs never outlive their TTL
-            ),
+            blobs=open_blob_store(settings),
         )
         ctx.webhooks = deliverer
         app.state.ctx = ctx
@@ -211,3 +206,27 @@ def _lazy(holder: dict[str, Gateway], operation: Operation) -> Endpoint:
 def create_app_from_env() -> FastAPI:
     """Factory for ASGI servers (``uvicorn --factory aigateway.app:create_app_from_env``)."""
     return create_app(load_settings())
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The S3-compatible bucket when ``AIGATEWAY_S3_BUCKET`` is set, else local disk under the data dir."""
+    fallback = f"http://{settings.host}:{settings.port}"
+    if settings.s3_bucket:
+        return open_s3_store(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            prefix=settings.s3_prefix,
+            signer=UrlSigner(load_secret(settings.signing_secret, settings.data_dir)),
+            public_url=settings.public_url,
+            fallback_base=fallback,
+            presign=settings.s3_presign,
+        )
+    return open_local_store(
+        settings.data_dir,
+        settings.signing_secret,
+        settings.public_url,
+        fallback,
+        retain_s=settings.image_url_ttl_s + 60,  # image URLs never outlive their TTL
+        retain_prefix="images",  # files stay until deleted
+    )
+
+

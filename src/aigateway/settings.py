@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # The HMAC secret of signed URLs; unset, one is kept in <data_dir>/signing-secret (made on first use).
     signing_secret: str | None = Field(default=None, repr=False)
+    # Blobs (images, files, job results) in an S3-compatible bucket when a bucket is set, else on local
+    # disk under data_dir/blobs. Credentials: the standard AWS_* variables (storage/blobs_s3.py).
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # a non-AWS server (MinIO, R2, ...); unset: AWS S3
+    s3_region: str | None = None
+    s3_prefix: str = ""  # every object key starts with it (a folder of a shared bucket)
+    # True: blob URLs are pre-signed S3 URLs (downloads skip the gateway); false: the gateway serves them.
+    s3_presign: bool = False
+    # Files (POST /v1/files): the largest upload accepted (413 above).
+    max_file_bytes: int = 512 * 1024 * 1024
 
     # Sub-accounts, caps, budgets and rate limits (docs/accounts.md).
     # Redis shares wallets, caps, budgets and RPM counters among gateway processes (unset: in-process).
