@@ -26,6 +26,7 @@ from aigateway.providers.transport import HttpTransport, create_session
 from aigateway.providers.vendors import build_vendors
 from aigateway.services.auth import KeyCache
 from aigateway.services.context import GatewayContext
+from aigateway.services.jobs_setup import build_runner
 from aigateway.services.ledger_writer import LedgerWriter
 from aigateway.services.limits_setup import build_limits, scope_loader
 from aigateway.services.operations.base import Operation
@@ -49,6 +50,7 @@ from aigateway.storage.blobs import BlobStore, UrlSigner, load_secret, open_loca
 from aigateway.storage.blobs_s3 import open_s3_store
 from aigateway.storage.budgets import BudgetStore
 from aigateway.storage.db import create_db_engine
+from aigateway.storage.jobs import JobStore
 from aigateway.storage.ledger import LedgerSink
 from aigateway.storage.spend import SpendStore
 from aigateway.storage.subaccounts import SubAccountStore
@@ -136,11 +138,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             blobs=open_blob_store(settings),
         )
         ctx.webhooks = deliverer
+        ctx.jobs = JobStore(engine)
         app.state.ctx = ctx
         holder["gateway"] = Gateway(ctx, build_adapters(), HttpTransport(session), SimulatedTransport())
         # The in-process entry point for what calls the pipeline without HTTP (batches, evals, jobs).
         app.state.gateway = holder["gateway"]
         await ledger.start()
+        # The job worker (services/jobs.py): in every serve process unless AIGATEWAY_WORKER_IN_SERVE=false.
+        runner = build_runner(settings, engine, holder["gateway"]) if settings.worker_in_serve else None
+        app.state.jobs_runner = runner
+        if runner is not None:
+            await runner.start()
         if settings.webhooks_enabled:
             await deliverer.start()
         # Everything built so far (framework, catalog, schemas) lives as long as the process: move
@@ -151,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()  # before the ledger closes: its jobs' calls settle into it
             await deliverer.close()
             await webhook_session.close()
             await limits.close()

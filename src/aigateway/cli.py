@@ -34,6 +34,7 @@ from aigateway.cli_common import (
 )
 from aigateway.cli_subaccounts import subaccounts_app
 from aigateway.cli_usage import usage_cmd
+from aigateway.cli_worker import worker_cmd
 from aigateway.core.catalog import CatalogError, load_catalog
 from aigateway.core.money import NANO_PER_USD, nano_to_usd_str, usd_to_nano
 from aigateway.settings import Settings, load_settings
@@ -48,6 +49,7 @@ accounts_app = typer.Typer(no_args_is_help=True, help="Accounts (each has its ow
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(subaccounts_app, name="sub-accounts")
 app.command("usage")(usage_cmd)
+app.command("worker")(worker_cmd)
 
 
 # A wallet holds a signed 64-bit number of nano-dollars: one credit may not be larger than that.

@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = 10.0
     webhook_secret_overlap_s: int = 24 * 3600
 
+    # The durable job queue (docs/ARCHITECTURE.md "Jobs"): whether `aigateway serve` runs a job worker
+    # (`aigateway worker` always does), how many jobs one process runs at once, the lease a worker
+    # holds on a job (a killed worker's job is taken over once it runs out), how often the lease is
+    # renewed, and how often the queue is polled when idle.
+    worker_in_serve: bool = True
+    worker_concurrency: int = 4
+    job_lease_s: float = 60.0
+    job_heartbeat_s: float = 15.0
+    job_poll_s: float = 1.0
+    # Registers the test-only job kinds (test.sleep) that the crash tests run; never in production.
+    test_job_kinds: bool = False
+
     # Filled from the config file, not the environment.
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     models: list[dict[str, Any]] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from aigateway.services.webhooks import WebhookDeliverer
 from aigateway.settings import Settings
 from aigateway.storage.accounts import AccountStore
 from aigateway.storage.blobs import BlobStore
+from aigateway.storage.jobs import JobStore
 
 
 @dataclass(slots=True)
@@ -34,4 +35,5 @@ class GatewayContext:
     session: aiohttp.ClientSession
     fetcher: Fetcher | None = None  # guarded downloads of URLs from outside (providers/fetch.py)
     blobs: BlobStore | None = None  # media the gateway serves by signed URL (storage/blobs.py)
+    jobs: JobStore | None = None  # the durable job queue (storage/jobs.py, services/jobs.py)
     webhooks: WebhookDeliverer | None = None  # the outbox's deliverer (services/webhooks.py)
