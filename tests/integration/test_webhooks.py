@@ -245,7 +245,7 @@ def test_two_deliverers_never_send_the_same_attempt_twice(engine: Engine, fresh_
             sessions = [create_fetch_session(True, 5.0, 10.0) for _ in range(2)]
             try:
                 pair = [
-                    WebhookDeliverer(WebhookStore(e), s, allow_private=True, clock=clock, batch_size=5)
+                    WebhookDeliverer(WebhookStore(e), s, allow_private=True, clock=clock, concurrency=5)
                     for e, s in zip((engine, other), sessions, strict=True)
                 ]
                 for delay in SCHEDULE_S:

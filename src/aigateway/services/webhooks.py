@@ -52,7 +52,7 @@ class WebhookDeliverer:
         clock: Callable[[], float] = time.time,
         timeout_s: float = 10.0,
         poll_s: float = 1.0,
-        batch_size: int = 50,
+        concurrency: int = 50,
     ) -> None:
         self.store = store
         self.session = session
@@ -62,24 +62,41 @@ class WebhookDeliverer:
         # A claim outlives the longest send by a margin; after that another process may send again.
         self.lease_s = timeout_s + 5.0
         self.poll_s = poll_s
-        self.batch_size = batch_size
+        self.concurrency = concurrency
         self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    async def run_once(self) -> int:
-        """One tick: take new events, send what is due. Returns how many attempts were made."""
-        await asyncio.to_thread(self.store.take_events, self.now(), self.batch_size * 2)
-        claimed = await asyncio.to_thread(self.store.claim, self.now(), self.lease_s, self.batch_size)
+    async def tick(self) -> list[asyncio.Task[None]]:
+        """Take new events and start sending what is due (up to ``concurrency`` sends in flight):
+        a slow endpoint holds one send, not the loop."""
+        await asyncio.to_thread(self.store.take_events, self.now(), 2 * self.concurrency)
+        room = self.concurrency - len(self._inflight)
+        if room <= 0:
+            return []
+        claimed = await asyncio.to_thread(self.store.claim, self.now(), self.lease_s, room)
         if not claimed:
-            return 0
+            return []
         secrets = await asyncio.to_thread(self.store.secrets, [d.account_id for d in claimed], self.now())
-        await asyncio.gather(
-            *(self._attempt(d, secrets[d.account_id].signing_secrets(self.now())) for d in claimed)
-        )
-        return len(claimed)
+        tasks = [
+            asyncio.create_task(self._attempt(d, secrets[d.account_id].signing_secrets(self.now())))
+            for d in claimed
+        ]
+        for task in tasks:
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return tasks
+
+    async def run_once(self) -> int:
+        """One tick, waiting for its sends to finish (tests step the clock between these).
+        Returns how many attempts were made."""
+        tasks = await self.tick()
+        if tasks:
+            await asyncio.gather(*tasks)
+        return len(tasks)
 
     async def _attempt(self, delivery: Delivery, signing: list[str]) -> None:
         status, error = await self.send(delivery, signing)
@@ -146,12 +163,12 @@ class WebhookDeliverer:
     async def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                sent = await self.run_once()
+                started = len(await self.tick())
             except Exception:  # a database hiccup must not end deliveries for the process's life
                 log.exception("webhook delivery tick failed")
-                sent = 0
-            if sent:
-                continue  # more may be due: no pause while there is work
+                started = 0
+            if started:
+                continue  # more may be due: no pause while there is work and room
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.poll_s)
 
@@ -162,6 +179,11 @@ class WebhookDeliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # Sends cut off here keep their claim; it runs out and they are sent again (same id).
+        for task in list(self._inflight):
+            task.cancel()
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
 
 
 MAX_URL_LENGTH = 2000
