@@ -24,6 +24,7 @@ from aigateway.api.budgets import BudgetCreate
 from aigateway.api.management import validate as validate_body
 from aigateway.api.subaccounts import SubAccountCreate, SubAccountUpdate
 from aigateway.api.unbuilt import UNBUILT
+from aigateway.api.webhooks import EndpointBody
 from aigateway.app import create_app
 from aigateway.core import errors
 from aigateway.core.errors import InvalidRequest
@@ -61,6 +62,7 @@ GATEWAY_VALIDATES: dict[str, Any] = {
     "SubAccountCreateRequest": lambda body: validate_body(SubAccountCreate, body),
     "SubAccountUpdateRequest": lambda body: validate_body(SubAccountUpdate, body),
     "BudgetRequest": lambda body: validate_body(BudgetCreate, body),
+    "WebhookEndpointRequest": lambda body: validate_body(EndpointBody, body),
 }
 # Documented response headers sent only in some circumstances (a thin wallet lowered the limit).
 CONDITIONAL_HEADERS = {"X-Output-Limit"}
