@@ -66,6 +66,10 @@ ROUTES: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/v1/budgets"): MANAGE,
     ("GET", "/v1/budgets"): MANAGE,
     ("DELETE", "/v1/budgets/{id}"): PARENTS_ID,
+    ("GET", "/v1/webhook-secret"): MANAGE,
+    ("POST", "/v1/webhook-secret/rotate"): MANAGE,
+    ("GET", "/v1/webhook-endpoint"): MANAGE,
+    ("PUT", "/v1/webhook-endpoint"): MANAGE,
     # Not built yet: model-call routes answer every key 501, management ones check the key first.
     ("POST", "/v1/videos/generations"): NOT_BUILT_OPEN,
     ("POST", "/v1/audio/music"): NOT_BUILT_OPEN,
@@ -89,14 +93,13 @@ ROUTES: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/v1/replays"): NOT_BUILT_MANAGE,
     ("GET", "/v1/replays"): NOT_BUILT_MANAGE,
     ("GET", "/v1/replays/{id}"): NOT_BUILT_MANAGE,
-    ("GET", "/v1/webhook-secret"): NOT_BUILT_MANAGE,
-    ("POST", "/v1/webhook-secret/rotate"): NOT_BUILT_MANAGE,
     ("GET", "/v1/health/providers"): NOT_BUILT_MANAGE,
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sub-accounts"): {"name": "matrix", "spend_cap_cents": 0},
     ("PATCH", "/v1/sub-accounts/{id}"): {"name": "parent-a"},
     ("POST", "/v1/budgets"): {"tag": "matrix", "cap_cents": 1},
+    ("PUT", "/v1/webhook-endpoint"): {"url": None},
 }
 
 
