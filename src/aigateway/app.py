@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from aigateway.api import account, budgets, models, subaccounts, usage
+from aigateway.api import account, budgets, files, models, subaccounts, usage
 from aigateway.api import webhooks as webhook_routes
 from aigateway.api.blobs import ROUTE as BLOB_ROUTE
 from aigateway.api.blobs import get_blob
@@ -193,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subaccounts.router)
     app.include_router(usage.router)
     app.include_router(budgets.router)
+    app.include_router(files.router)
     app.include_router(webhook_routes.router)
     app.router.add_route(BLOB_ROUTE, get_blob, methods=["GET"])
 
@@ -213,9 +214,6 @@ def _lazy(holder: dict[str, Gateway], operation: Operation) -> Endpoint:
     return call
 
 
-def create_app_from_env() -> FastAPI:
-    """Factory for ASGI servers (``uvicorn --factory aigateway.app:create_app_from_env``)."""
-    return create_app(load_settings())
 def open_blob_store(settings: Settings) -> BlobStore:
     """The S3-compatible bucket when ``AIGATEWAY_S3_BUCKET`` is set, else local disk under the data dir."""
     fallback = f"http://{settings.host}:{settings.port}"
@@ -240,3 +238,6 @@ def open_blob_store(settings: Settings) -> BlobStore:
     )
 
 
+def create_app_from_env() -> FastAPI:
+    """Factory for ASGI servers (``uvicorn --factory aigateway.app:create_app_from_env``)."""
+    return create_app(load_settings())

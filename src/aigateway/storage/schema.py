@@ -332,3 +332,25 @@ webhook_deliveries = Table(
     ),
     Index("ix_webhook_deliveries_account", "account_id", "created_at"),
 )
+
+
+# Files (0007, POST /v1/files): the row describes a blob in the blob store (storage/blobs.py). Ids are
+# time-ordered (file- + 12 hex of the ms clock + 12 random hex) so pages walk them by id. A file is
+# its account's; sub_account_id is who uploaded it (a sub-account key sees only its own).
+files = Table(
+    "files",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("sub_account_id", String(40), nullable=True),
+    Column("filename", String(500), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("blob_key", String(300), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Index("ix_files_account_id_id", "account_id", "id"),
+)
