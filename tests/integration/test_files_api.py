@@ -74,6 +74,20 @@ def test_every_purpose_is_accepted_and_listed_by_purpose(gateway: Gateway) -> No
         }
 
 
+def test_expires_after_sets_expires_at(gateway: Gateway) -> None:
+    _account, key = gateway.new_account("files-expiry")
+    with gateway.http() as http:
+        form = {"purpose": "batch", "expires_after[anchor]": "created_at", "expires_after[seconds]": "3600"}
+        answer = http.post("/v1/files", headers=_auth(key), files={"file": ("a.jsonl", b"{}")}, data=form)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["expires_at"] == answer.json()["created_at"] + 3600
+        for bad in ({"expires_after[seconds]": "59"}, {"expires_after[anchor]": "now"}):
+            answer = http.post(
+                "/v1/files", headers=_auth(key), files={"file": ("a", b"{}")}, data={**form, **bad}
+            )
+            assert answer.status_code == 400 and answer.json()["error"]["param"].startswith("expires_after")
+
+
 def test_pages_follow_openai_list_semantics(gateway: Gateway) -> None:
     _account, key = gateway.new_account("files-pages")
     client = gateway.client(key)
