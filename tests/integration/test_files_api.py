@@ -167,8 +167,10 @@ def s3_gateway(
         "AIGATEWAY_S3_REGION": "us-east-1",
         "AIGATEWAY_S3_PREFIX": "gw",
         "AIGATEWAY_MAX_FILE_BYTES": str(LIMIT),
+        "AIGATEWAY_ALLOW_PRIVATE_FETCH": "true",  # the simulator serves its images on 127.0.0.1
     }
     gateway = start_gateway(workdir, f"sqlite:///{workdir / 'gw.db'}", simulator, extra_env=env)  # type: ignore[arg-type]
+    gateway.cli("balance", "add", "--usd", "10")
     try:
         yield gateway, s3_server, bucket
     finally:
@@ -241,3 +243,18 @@ def test_a_chunked_upload_within_the_limit_is_stored(s3_gateway: tuple[Gateway, 
         file_id = answer.json()["id"]
         content = http.get(f"/v1/files/{file_id}/content", headers=_auth(key))
         assert content.content == b"p" * 1000 and content.headers["content-type"] == "image/png"
+
+
+def test_generated_images_are_kept_in_the_bucket_and_served_by_signed_url(
+    s3_gateway: tuple[Gateway, S3Server, str],
+) -> None:
+    gateway, server, bucket = s3_gateway
+    answer = gateway.client().images.generate(model="sim/dall-e-3", prompt="a lighthouse", size="1024x1024")
+    url = answer.data[0].url
+    assert url and url.startswith(gateway.url + "/v1/blobs/images/")
+    served = httpx.get(url, timeout=30)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    key = "gw/" + url.split("/v1/blobs/", 1)[1].split("?", 1)[0]
+    stored = server.client().get_object(Bucket=bucket, Key=key)
+    assert stored["Body"].read() == served.content
+    assert httpx.get(url.replace("signature=", "signature=0"), timeout=30).status_code == 403
