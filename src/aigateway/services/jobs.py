@@ -170,10 +170,13 @@ class JobRunner:
     async def drain(self) -> None:
         """Run until no job is due or running (tests, and one-shot workers)."""
         while True:
-            await self.fill()
-            if not self._running:
+            started = await self.fill()
+            if self._running:
+                await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+            elif not started:
                 return
-            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+            # Else the jobs it started finished while it was still claiming (a job that fails at
+            # once can be queued again before fill returns): claim again rather than stop early.
 
     # -- one job ----------------------------------------------------------------------------------
     async def _run(self, job: Job) -> None:
