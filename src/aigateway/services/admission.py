@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -59,10 +59,6 @@ class BudgetCache:
 
     def forget(self, account_id: str) -> None:
         self._budgets.pop(account_id, None)
-
-
-def month_of(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m")
 
 
 def month_span(now: float) -> tuple[str, float, float]:
@@ -289,7 +285,3 @@ def _refuse_if_limited(decision: RateDecision, who: str) -> None:
             f"Try again in {decision.reset_s:.1f} s.",
             headers=rate_headers(decision),
         )
-
-
-def scope_keys(scopes: Sequence[Scope]) -> list[str]:
-    return [scope.key for scope in scopes]
